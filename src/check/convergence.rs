@@ -1,0 +1,371 @@
+//! Convergence check: after heal, every node agrees on Raft membership and on content.
+//!
+//! Membership is judged on the LAST observation (greatest `at_ms`): every node must answer,
+//! and for every group any node reports, every node must report it with the same set of
+//! members (order ignored). Content is judged on the final reads: for each (read kind, key),
+//! every node that appears in `final_reads` must have read it successfully and the value
+//! sets must be equal (order ignored).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Status, Verdict, clip, evidence, kind_name, restart_safety, skip, verdict};
+use crate::cluster::BootMembership;
+use crate::cluster::observe::Observation;
+use crate::workload::{FinalRead, OpKind};
+
+/// Judge convergence after heal. No observations → Skip.
+///
+/// ```
+/// use nacos_chaos::check::{convergence, Status};
+/// use nacos_chaos::cluster::observe::{NodeObservation, Observation};
+/// use nacos_chaos::flavor::{GroupView, Role};
+/// let n = |i: usize, members: &[&str]| NodeObservation { node: format!("n{i}"),
+///     peer_id: i.to_string(), error: None, groups: vec![GroupView { group: "g".into(),
+///     role: Role::Follower, term: Some(1), leader: Some("1".into()),
+///     members: members.iter().map(|m| m.to_string()).collect(), learners: vec![],
+///     discarded_leader: None }] };
+/// let at = |nodes| Observation { at_ms: 0, wall: std::time::SystemTime::UNIX_EPOCH, nodes };
+/// let agree = at(vec![n(1, &["1", "2"]), n(2, &["2", "1"])]);
+/// assert_eq!(convergence(&[agree], &[], &[]).status, Status::Pass);
+/// let differ = at(vec![n(1, &["1", "2"]), n(2, &["2", "3"])]);
+/// assert_eq!(convergence(&[differ], &[], &[]).status, Status::Fail);
+/// ```
+///
+/// Restart safety is judged too: every node must boot with the live membership (see
+/// [`super::restart_safety`]); `boots` empty = not judged.
+///
+/// ```
+/// use nacos_chaos::check::{convergence, Status};
+/// use nacos_chaos::cluster::BootMembership;
+/// use nacos_chaos::cluster::observe::{NodeObservation, Observation};
+/// use nacos_chaos::flavor::{GroupView, Role};
+/// let n = |i: usize| NodeObservation { node: format!("n{i}"), peer_id: i.to_string(),
+///     error: None, groups: vec![GroupView { group: "g".into(), role: Role::Follower,
+///     term: Some(1), leader: Some("1".into()), members: vec!["1".into(), "2".into()],
+///     learners: vec![], discarded_leader: None }] };
+/// let obs = [Observation { at_ms: 0, wall: std::time::SystemTime::UNIX_EPOCH,
+///     nodes: vec![n(1), n(2)] }];
+/// let boot = |i: usize, m: &[&str]| BootMembership { node: format!("n{i}"),
+///     members: Some(m.iter().map(|s| s.to_string()).collect()) };
+/// let safe = [boot(1, &["1", "2"]), boot(2, &["1", "2"])];
+/// assert_eq!(convergence(&obs, &[], &safe).status, Status::Pass);
+/// let regains = [boot(1, &["1", "2", "3"]), boot(2, &["1", "2"])];
+/// assert_eq!(convergence(&obs, &[], &regains).status, Status::Fail);
+/// ```
+pub fn convergence(
+    observations: &[Observation],
+    final_reads: &[FinalRead],
+    boots: &[BootMembership],
+) -> Verdict {
+    let Some(last) = observations.iter().max_by_key(|o| o.at_ms) else {
+        return skip("convergence", "no observations recorded");
+    };
+    let at = Some(last.at_ms);
+    let mut ev = Vec::new();
+    let mut problems = Vec::new();
+    let mut metrics = BTreeMap::new();
+
+    // Membership.
+    let unreachable: Vec<_> = last.nodes.iter().filter(|n| !n.reachable()).collect();
+    for n in &unreachable {
+        let why = clip(n.error.as_deref().unwrap_or("no answer"), 160);
+        ev.push(evidence(
+            format!("{} did not answer after heal: {why}", n.node),
+            Some(&n.node),
+            at,
+            None,
+        ));
+    }
+    if !unreachable.is_empty() {
+        problems.push(format!(
+            "{} node(s) unreachable after heal",
+            unreachable.len()
+        ));
+    }
+    let reachable: Vec<_> = last.nodes.iter().filter(|n| n.reachable()).collect();
+    let groups: BTreeSet<&str> = reachable
+        .iter()
+        .flat_map(|n| n.groups.iter().map(|g| g.group.as_str()))
+        .collect();
+    let mut membership_bad = 0;
+    for group in &groups {
+        // members set -> nodes reporting it; None = group not reported.
+        let mut views: BTreeMap<Option<BTreeSet<&str>>, Vec<&str>> = BTreeMap::new();
+        for n in &reachable {
+            let members = n
+                .group(group)
+                .map(|g| g.members.iter().map(String::as_str).collect());
+            views.entry(members).or_default().push(&n.node);
+        }
+        if views.len() > 1 {
+            membership_bad += 1;
+            let desc: Vec<String> = views
+                .iter()
+                .map(|(m, ns)| match m {
+                    Some(m) => format!("{} say [{}]", ns.join(","), set(m)),
+                    None => format!("{} do not report the group", ns.join(",")),
+                })
+                .collect();
+            ev.push(evidence(
+                format!("group {group}: members differ: {}", desc.join("; ")),
+                None,
+                at,
+                None,
+            ));
+        } else if let Some((Some(m), _)) = views.iter().next() {
+            ev.push(evidence(
+                format!(
+                    "group {group}: all {} reachable node(s) say [{}]",
+                    reachable.len(),
+                    set(m)
+                ),
+                None,
+                at,
+                None,
+            ));
+        }
+    }
+    if membership_bad > 0 {
+        problems.push(format!("membership differs in {membership_bad} group(s)"));
+    }
+    // Restart safety: judged for a single group whose live membership all nodes agree on.
+    let live: Option<Vec<String>> = match (groups.len(), membership_bad) {
+        (1, 0) => reachable
+            .first()
+            .and_then(|n| n.groups.first())
+            .map(|g| g.members.clone()),
+        _ => None,
+    };
+    let (boot_ev, boot_problem) = restart_safety::judge(boots, live.as_deref(), at);
+    ev.extend(boot_ev);
+    problems.extend(boot_problem);
+
+    // Content.
+    let nodes: BTreeSet<&str> = final_reads.iter().map(|r| r.node.as_str()).collect();
+    let keys: BTreeSet<(OpKind, &str)> = final_reads
+        .iter()
+        .map(|r| (r.kind, r.key.as_str()))
+        .collect();
+    let mut content_bad = 0;
+    for (kind, key) in &keys {
+        let mut views: BTreeMap<BTreeSet<&str>, Vec<&str>> = BTreeMap::new();
+        let mut unread: Vec<String> = Vec::new();
+        for node in &nodes {
+            let r = final_reads
+                .iter()
+                .find(|r| r.node == *node && r.kind == *kind && r.key == *key);
+            match r.map(|r| (&r.values, &r.error)) {
+                Some((Some(v), _)) => views
+                    .entry(v.iter().map(String::as_str).collect())
+                    .or_default()
+                    .push(node),
+                Some((None, err)) => unread.push(format!(
+                    "{node} read failed: {}",
+                    clip(err.as_deref().unwrap_or("no error text"), 120)
+                )),
+                None => unread.push(format!("{node} has no final read")),
+            }
+        }
+        if views.len() > 1 || !unread.is_empty() {
+            content_bad += 1;
+            let mut desc: Vec<String> = views
+                .iter()
+                .map(|(v, ns)| format!("{} have [{}]", ns.join(","), set(v)))
+                .collect();
+            desc.extend(unread);
+            ev.push(evidence(
+                format!(
+                    "{} '{key}': nodes differ: {}",
+                    kind_name(*kind),
+                    desc.join("; ")
+                ),
+                None,
+                None,
+                Some(format!("final:{}", kind_name(*kind))),
+            ));
+        }
+    }
+    if content_bad > 0 {
+        problems.push(format!("content differs on {content_bad} key(s)"));
+    }
+    if final_reads.is_empty() {
+        ev.push(evidence(
+            "no final reads recorded: content not compared",
+            None,
+            None,
+            None,
+        ));
+    }
+
+    metrics.insert("nodes".into(), last.nodes.len() as f64);
+    metrics.insert("unreachable_nodes".into(), unreachable.len() as f64);
+    metrics.insert("groups".into(), groups.len() as f64);
+    metrics.insert("membership_disagreements".into(), membership_bad as f64);
+    metrics.insert("keys".into(), keys.len() as f64);
+    metrics.insert("content_disagreements".into(), content_bad as f64);
+
+    if problems.is_empty() {
+        let summary = format!(
+            "{} node(s) agree on membership of {} group(s) and on {} key(s)",
+            last.nodes.len(),
+            groups.len(),
+            keys.len()
+        );
+        verdict("convergence", Status::Pass, summary, ev, metrics)
+    } else {
+        verdict(
+            "convergence",
+            Status::Fail,
+            problems.join("; "),
+            ev,
+            metrics,
+        )
+    }
+}
+
+fn set(s: &BTreeSet<&str>) -> String {
+    s.iter().map(|v| clip(v, 60)).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::testkit::{down, failed_read, node, obs, read, view};
+    use crate::flavor::Role;
+
+    const M: &[&str] = &["1", "2", "3"];
+
+    fn agreed(at: u64, members: [&[&str]; 3]) -> Observation {
+        let nodes = members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                node(
+                    i + 1,
+                    vec![view("g", Role::Follower, Some(2), Some("1"), m)],
+                )
+            })
+            .collect();
+        obs(at, nodes)
+    }
+
+    fn reads(values: [&[&str]; 3]) -> Vec<FinalRead> {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| read(&format!("n{}", i + 1), OpKind::ListInstances, "svc", v))
+            .collect()
+    }
+
+    #[test]
+    fn no_observations_is_skip() {
+        let v = convergence(&[], &reads([&[], &[], &[]]), &[]);
+        assert_eq!(v.status, Status::Skip);
+        assert!(v.summary.contains("no observations"));
+    }
+
+    #[test]
+    fn clean_run_passes() {
+        let v = convergence(
+            &[agreed(10, [M, &["3", "2", "1"], M])],
+            &reads([&["a", "b"], &["b", "a"], &["a", "b"]]),
+            &[],
+        );
+        assert_eq!(v.status, Status::Pass, "{v:?}");
+        assert_eq!(v.metrics["groups"], 1.0);
+        assert_eq!(v.metrics["keys"], 1.0);
+    }
+
+    #[test]
+    fn membership_disagreement_fails() {
+        let v = convergence(&[agreed(10, [M, M, &["1", "2", "4"]])], &[], &[]);
+        assert_eq!(v.status, Status::Fail);
+        assert_eq!(v.metrics["membership_disagreements"], 1.0);
+        let e = v
+            .evidence
+            .iter()
+            .find(|e| e.text.contains("members differ"))
+            .unwrap();
+        assert!(
+            e.text.contains("n1,n2 say [1, 2, 3]") && e.text.contains("n3 say [1, 2, 4]"),
+            "{}",
+            e.text
+        );
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.text.contains("content not compared"))
+        );
+    }
+
+    #[test]
+    fn only_the_last_observation_counts() {
+        let early_bad = agreed(5, [M, M, &["9"]]);
+        let late_good = agreed(50, [M, M, M]);
+        let v = convergence(&[late_good.clone(), early_bad.clone()], &[], &[]);
+        assert_eq!(v.status, Status::Pass, "{v:?}");
+        let v = convergence(&[agreed(100, [M, M, &["9"]]), late_good], &[], &[]);
+        assert_eq!(v.status, Status::Fail);
+    }
+
+    #[test]
+    fn node_missing_a_group_fails() {
+        let mut o = agreed(10, [M, M, M]);
+        o.nodes[1].groups[0].group = "other".into();
+        let v = convergence(&[o], &[], &[]);
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.text.contains("n2 do not report the group")),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn unreachable_node_fails() {
+        let mut o = agreed(10, [M, M, M]);
+        o.nodes[2] = down(3);
+        let v = convergence(&[o], &[], &[]);
+        assert_eq!(v.status, Status::Fail);
+        assert_eq!(v.metrics["unreachable_nodes"], 1.0);
+        let e = v
+            .evidence
+            .iter()
+            .find(|e| e.node.as_deref() == Some("n3"))
+            .unwrap();
+        assert!(e.text.contains("connection refused"));
+    }
+
+    #[test]
+    fn content_disagreement_fails() {
+        let v = convergence(
+            &[agreed(10, [M, M, M])],
+            &reads([&["a"], &["a", "b"], &["a"]]),
+            &[],
+        );
+        assert_eq!(v.status, Status::Fail);
+        assert_eq!(v.metrics["content_disagreements"], 1.0);
+        let e = v
+            .evidence
+            .iter()
+            .find(|e| e.text.contains("'svc'"))
+            .unwrap();
+        assert!(e.text.contains("n2 have [a, b]"), "{}", e.text);
+        assert_eq!(e.source.as_deref(), Some("final:list_instances"));
+    }
+
+    #[test]
+    fn failed_final_read_fails() {
+        let mut r = reads([&["a"], &["a"], &["a"]]);
+        r[0] = failed_read("n1", OpKind::ListInstances, "svc", "503 server is DOWNnow");
+        let v = convergence(&[agreed(10, [M, M, M])], &r, &[]);
+        assert_eq!(v.status, Status::Fail);
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.text.contains("n1 read failed: 503")),
+            "{v:?}"
+        );
+    }
+}

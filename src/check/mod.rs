@@ -1,0 +1,242 @@
+//! Checks: pure functions from history and observations to verdicts. No Docker here.
+//!
+//! Each check is one unit with its thresholds and the evidence behind its verdict:
+//!
+//! - [`leader()`] — a leader at every checkpoint within the bound, never two leaders in one
+//!   term, terms monotonic per node (except across faults that reset Raft state);
+//! - [`availability()`] — success ratio and longest outage per operation kind;
+//! - [`durability()`] — every acknowledged write readable from every node after heal, no
+//!   phantom values;
+//! - [`convergence()`] — after heal, nodes agree on membership and on content;
+//! - [`signatures()`] — no known failure text in API errors or node logs.
+//!
+//! [`all`] runs every check over a [`CheckInput`].
+
+mod availability;
+mod convergence;
+mod durability;
+mod leader;
+mod model;
+pub mod restart_safety;
+mod signatures;
+#[cfg(test)]
+pub(crate) mod testkit;
+
+use std::collections::BTreeMap;
+
+pub use availability::availability;
+pub use convergence::convergence;
+pub use durability::durability;
+pub use leader::{TERM_RESET_FAULTS, leader};
+pub use model::{Checkpoint, Evidence, NodeLog, Status, Thresholds, Verdict};
+pub use signatures::{SignatureMatch, matches, signatures, signatures_tolerating};
+
+use crate::cluster::BootMembership;
+use crate::cluster::observe::Observation;
+use crate::fault::FaultWindow;
+use crate::flavor::Signature;
+use crate::workload::{FinalRead, History, OpKind};
+
+/// Everything the checks read, borrowed from a run record.
+///
+/// ```
+/// use nacos_chaos::check::{self, CheckInput, Thresholds};
+/// use nacos_chaos::workload::History;
+/// let history = History::default();
+/// let thresholds = Thresholds::default();
+/// let input = CheckInput {
+///     history: &history,
+///     final_reads: &[],
+///     boot_memberships: &[],
+///     observations: &[],
+///     checkpoints: &[],
+///     faults: &[],
+///     logs: &[],
+///     catalog: &[],
+///     thresholds: &thresholds,
+/// };
+/// assert_eq!(check::all(&input).len(), 5);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct CheckInput<'a> {
+    /// Every client operation of the run.
+    pub history: &'a History,
+    /// What each node returned per key after heal.
+    pub final_reads: &'a [FinalRead],
+    /// Raft observations, in any order (checks sort by `at_ms`).
+    pub observations: &'a [Observation],
+    /// Leader waits at scenario checkpoints.
+    pub checkpoints: &'a [Checkpoint],
+    /// Faults applied during the run.
+    pub faults: &'a [FaultWindow],
+    /// Collected node logs.
+    pub logs: &'a [NodeLog],
+    /// The membership each node would boot with, read after heal (empty: not read).
+    pub boot_memberships: &'a [BootMembership],
+    /// Known failure texts of the flavor under test.
+    pub catalog: &'a [Signature],
+    /// Thresholds.
+    pub thresholds: &'a Thresholds,
+}
+
+/// Run every check, in the order leader, availability, durability, convergence, signatures.
+///
+/// ```
+/// use nacos_chaos::check::{self, CheckInput, Status, Thresholds};
+/// use nacos_chaos::workload::History;
+/// let (history, thresholds) = (History::default(), Thresholds::default());
+/// let input = CheckInput { history: &history, final_reads: &[], boot_memberships: &[],
+///     observations: &[], checkpoints: &[], faults: &[], logs: &[], catalog: &[], thresholds: &thresholds };
+/// let verdicts = check::all(&input);
+/// let names: Vec<&str> = verdicts.iter().map(|v| v.check.as_str()).collect();
+/// assert_eq!(names, ["leader", "availability", "durability", "convergence", "signatures"]);
+/// // Nothing recorded: nothing is claimed.
+/// assert!(verdicts.iter().all(|v| v.status == Status::Skip));
+/// ```
+pub fn all(input: &CheckInput<'_>) -> Vec<Verdict> {
+    vec![
+        leader(
+            input.checkpoints,
+            input.observations,
+            input.faults,
+            input.thresholds,
+        ),
+        availability(input.history, input.thresholds),
+        durability(input.history, input.final_reads),
+        convergence(
+            input.observations,
+            input.final_reads,
+            input.boot_memberships,
+        ),
+        signatures_tolerating(
+            input.catalog,
+            input.history,
+            input.logs,
+            input.thresholds.tolerated_signature_matches,
+        ),
+    ]
+}
+
+/// The snake_case name of an operation kind, as serialized (`publish_config`).
+pub(crate) fn kind_name(kind: OpKind) -> &'static str {
+    match kind {
+        OpKind::RegisterPersistent => "register_persistent",
+        OpKind::RegisterEphemeral => "register_ephemeral",
+        OpKind::Deregister => "deregister",
+        OpKind::ListInstances => "list_instances",
+        OpKind::PublishConfig => "publish_config",
+        OpKind::GetConfig => "get_config",
+    }
+}
+
+/// A verdict from its parts.
+pub(crate) fn verdict(
+    check: &str,
+    status: Status,
+    summary: impl Into<String>,
+    evidence: Vec<Evidence>,
+    metrics: BTreeMap<String, f64>,
+) -> Verdict {
+    Verdict {
+        check: check.to_string(),
+        status,
+        summary: summary.into(),
+        evidence,
+        metrics,
+    }
+}
+
+/// A Skip verdict with its reason and no evidence.
+pub(crate) fn skip(check: &str, reason: impl Into<String>) -> Verdict {
+    verdict(check, Status::Skip, reason, Vec::new(), BTreeMap::new())
+}
+
+/// Evidence with every field.
+pub(crate) fn evidence(
+    text: impl Into<String>,
+    node: Option<&str>,
+    at_ms: Option<u64>,
+    source: Option<String>,
+) -> Evidence {
+    Evidence {
+        text: text.into(),
+        node: node.map(str::to_string),
+        at_ms,
+        source,
+    }
+}
+
+/// A value shortened to at most `max` characters for evidence (`…` marks the cut).
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    let s = s.trim();
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case(OpKind::RegisterPersistent)]
+    #[case(OpKind::RegisterEphemeral)]
+    #[case(OpKind::Deregister)]
+    #[case(OpKind::ListInstances)]
+    #[case(OpKind::PublishConfig)]
+    #[case(OpKind::GetConfig)]
+    fn kind_name_matches_serde(#[case] kind: OpKind) {
+        let json = serde_json::to_string(&kind).unwrap();
+        assert_eq!(json, format!("\"{}\"", kind_name(kind)));
+    }
+
+    #[test]
+    fn clip_keeps_short_and_cuts_long() {
+        assert_eq!(clip("  abc ", 10), "abc");
+        let long = "é".repeat(50);
+        let c = clip(&long, 10);
+        assert_eq!(c.chars().count(), 10);
+        assert!(c.ends_with('…'));
+    }
+
+    #[test]
+    fn all_runs_every_check_and_each_fires_on_a_bad_run() {
+        use crate::check::testkit::{failed_read, hist, node, obs, publish, view};
+        use crate::flavor::{self, FlavorKind, Role};
+        use crate::workload::Outcome;
+
+        let mut bad = publish("n1", "k", "v1", 100, 200, Outcome::Fail);
+        bad.error = Some("unknown the raft leader addr!".into());
+        let history = hist(vec![publish("n1", "k", "v1", 0, 10, Outcome::Ok), bad]);
+        let final_reads = [failed_read("n1", OpKind::GetConfig, "k", "timeout")];
+        let m: &[&str] = &["1", "2"];
+        let observations = [obs(
+            5,
+            vec![
+                node(1, vec![view("g", Role::Leader, Some(1), Some("1"), m)]),
+                node(2, vec![view("g", Role::Leader, Some(1), Some("2"), &["2"])]),
+            ],
+        )];
+        let catalog = flavor::for_kind(FlavorKind::RNacos).signatures();
+        let thresholds = Thresholds::default();
+        let input = CheckInput {
+            history: &history,
+            final_reads: &final_reads,
+            boot_memberships: &[],
+            observations: &observations,
+            checkpoints: &[],
+            faults: &[],
+            logs: &[],
+            catalog: &catalog,
+            thresholds: &thresholds,
+        };
+        let verdicts = all(&input);
+        for v in &verdicts {
+            assert_eq!(v.status, Status::Fail, "{v:?}");
+        }
+    }
+}

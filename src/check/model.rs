@@ -1,0 +1,116 @@
+//! Verdict types shared by every check.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Pass, fail, or not applicable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The property held.
+    Pass,
+    /// The property was violated; see evidence.
+    Fail,
+    /// Not applicable here (reason in the summary) — never counted as a pass.
+    Skip,
+}
+
+/// A piece of evidence behind a verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// What was seen.
+    pub text: String,
+    /// Node, if specific to one.
+    pub node: Option<String>,
+    /// When, ms since run start.
+    pub at_ms: Option<u64>,
+    /// Where (log file, API path), if applicable.
+    pub source: Option<String>,
+}
+
+impl Evidence {
+    /// Evidence with only a text.
+    ///
+    /// ```
+    /// let e = nacos_chaos::check::Evidence::text("leader n1 in term 3");
+    /// assert!(e.node.is_none());
+    /// ```
+    pub fn text(t: impl Into<String>) -> Self {
+        Evidence {
+            text: t.into(),
+            node: None,
+            at_ms: None,
+            source: None,
+        }
+    }
+}
+
+/// One check's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// Check name (`leader`, `availability`, `durability`, `convergence`, `signatures`).
+    pub check: String,
+    /// Outcome.
+    pub status: Status,
+    /// One-line summary with the reason.
+    pub summary: String,
+    /// Evidence.
+    pub evidence: Vec<Evidence>,
+    /// Measured figures (e.g. `success_ratio`, `longest_outage_ms`).
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// The result of a leader wait at a scenario checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Step name (`after upgrade n2`).
+    pub name: String,
+    /// When the wait started, ms since run start.
+    pub at_ms: u64,
+    /// Time to agreed leader, or None if no agreement before the deadline.
+    pub time_to_leader_ms: Option<u64>,
+    /// The deadline used.
+    pub deadline_ms: u64,
+    /// Why agreement failed, if it did.
+    pub reason: Option<String>,
+    /// Whether the scenario expects a leader here (false for known-bad expectations).
+    pub expect_leader: bool,
+}
+
+/// A collected node log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeLog {
+    /// Node.
+    pub node: String,
+    /// Log name (`console`, `alipay-jraft.log`).
+    pub file: String,
+    /// Content.
+    pub text: String,
+}
+
+/// Thresholds for checks; defaults are strict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Thresholds {
+    /// Max time to agreed leader after a disruptive step (ms).
+    pub max_time_to_leader_ms: u64,
+    /// Min success ratio per operation kind (0..1).
+    pub min_success_ratio: f64,
+    /// Longest tolerated outage window (ms).
+    pub max_outage_ms: u64,
+    /// Known failure texts tolerated in API answers (e.g. the brief election while a leader
+    /// restarts in a rolling upgrade). Matches in node logs are never tolerated.
+    pub tolerated_signature_matches: u64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            max_time_to_leader_ms: 30_000,
+            min_success_ratio: 0.9,
+            max_outage_ms: 30_000,
+            tolerated_signature_matches: 0,
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Command-line interface. Errors are reported with anyhow at this edge.
+
+mod cluster_cmd;
+mod scenario_cmd;
+
+use std::path::PathBuf;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use nacos_chaos::flavor::{FlavorKind, IdentityMode};
+
+/// Chaos-test Nacos clusters in local Docker: launch, upgrade, inject faults, judge.
+#[derive(Debug, Parser)]
+#[command(name = "nacos-chaos", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Cluster options shared by commands that launch one.
+#[derive(Debug, clap::Args)]
+pub struct ClusterArgs {
+    /// Server flavor: rnacos or official.
+    #[arg(long, default_value = "rnacos")]
+    pub flavor: FlavorKind,
+    /// Server version (r-nacos: 0.8.8; official: 2.4.1).
+    #[arg(long, default_value = "0.8.8")]
+    pub version: String,
+    /// Number of nodes (1, 3 or 5).
+    #[arg(long, default_value_t = 3)]
+    pub nodes: usize,
+    /// Identity mode: ip or hostname.
+    #[arg(long, default_value = "ip", value_parser = parse_identity)]
+    pub identity: IdentityMode,
+    /// Registry or mirror prefix for official images (e.g. registry.example.com).
+    #[arg(long, env = "NACOS_CHAOS_REGISTRY")]
+    pub registry: Option<String>,
+}
+
+fn parse_identity(s: &str) -> std::result::Result<IdentityMode, String> {
+    match s {
+        "ip" => Ok(IdentityMode::Ip),
+        "hostname" => Ok(IdentityMode::Hostname),
+        other => Err(format!("'{other}': expected ip or hostname")),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start a cluster, wait for an agreed leader, print every node's Raft view.
+    Up {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Leave the cluster running (tear it down later with `down --run <id>`).
+        #[arg(long)]
+        keep: bool,
+        /// Use this run id instead of a fresh one (tests use it to find what a run left).
+        #[arg(long, hide = true)]
+        run_id: Option<String>,
+        /// Deadline for the agreed leader.
+        #[arg(long, default_value = "120s", value_parser = humantime::parse_duration)]
+        timeout: std::time::Duration,
+    },
+    /// Tear down a kept cluster.
+    Down {
+        /// Run id printed by `up --keep`.
+        #[arg(long)]
+        run: String,
+    },
+    /// Remove resources left by crashed runs: only those carrying nacos-chaos labels.
+    Gc {
+        /// Only this run.
+        #[arg(long)]
+        run: Option<String>,
+        /// List, do not remove.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Run a suite (every version pair) on real local clusters; write results/<run-id>/.
+    Run {
+        /// Suite file (TOML).
+        suite: PathBuf,
+        /// Override the from-versions (comma list).
+        #[arg(long, env = "NACOS_CHAOS_FROM")]
+        from: Option<String>,
+        /// Override the to-versions (comma list).
+        #[arg(long, env = "NACOS_CHAOS_TO")]
+        to: Option<String>,
+        /// Results root.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        /// Registry or mirror prefix for official images.
+        #[arg(long, env = "NACOS_CHAOS_REGISTRY")]
+        registry: Option<String>,
+        /// Run id for a single-pair run (tests use it to find what a run left).
+        #[arg(long, hide = true)]
+        run_id: Option<String>,
+    },
+    /// Run suites × from-versions × to-versions, in parallel, optionally one shard of it.
+    Matrix {
+        /// Suite files.
+        #[arg(required = true)]
+        suites: Vec<PathBuf>,
+        /// Override the from-versions (comma list).
+        #[arg(long, env = "NACOS_CHAOS_FROM")]
+        from: Option<String>,
+        /// Override the to-versions (comma list).
+        #[arg(long, env = "NACOS_CHAOS_TO")]
+        to: Option<String>,
+        /// Clusters running at once.
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+        /// Run only shard i of n (e.g. 1/4) for CI fan-out.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Results root.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        /// Registry or mirror prefix for official images.
+        #[arg(long, env = "NACOS_CHAOS_REGISTRY")]
+        registry: Option<String>,
+    },
+    /// Merge results of several runs or shards into one junit.xml and summary.md.
+    Merge {
+        /// Result directories (searched recursively for verdict.json).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Read a Raft data dir offline and say whether it will elect a leader in the target cluster.
+    Preflight {
+        /// Data dir (official: nacos home, its data/, protocol/raft, or one group dir; r-nacos: RNACOS_DATA_DIR).
+        #[arg(long)]
+        data: PathBuf,
+        /// Target members: a cluster.conf file, @file, or a comma list (r-nacos: id=ip:9848).
+        #[arg(long)]
+        members: String,
+        /// This node's own address in the target (official: ip:8848; r-nacos: id=ip:9848).
+        #[arg(long = "self")]
+        self_addr: Option<String>,
+        /// Flavor of the data.
+        #[arg(long, default_value = "official")]
+        flavor: FlavorKind,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build (or check) the images a flavor and version need.
+    Image {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+}
+
+/// Entry point.
+pub fn main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NACOS_CHAOS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,bollard=warn,hyper=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Up {
+            cluster,
+            keep,
+            timeout,
+            run_id,
+        } => cluster_cmd::up(cluster, keep, timeout, run_id).await,
+        Command::Down { run } => cluster_cmd::gc(Some(run), false).await,
+        Command::Gc { run, dry_run } => cluster_cmd::gc(run, dry_run).await,
+        Command::Image { cluster } => cluster_cmd::image(cluster).await,
+        Command::Run {
+            suite,
+            from,
+            to,
+            results,
+            registry,
+            run_id,
+        } => scenario_cmd::run_suite(suite, from, to, results, registry, run_id).await,
+        Command::Matrix {
+            suites,
+            from,
+            to,
+            jobs,
+            shard,
+            results,
+            registry,
+        } => scenario_cmd::matrix(suites, from, to, jobs, shard, results, registry).await,
+        Command::Merge { dirs, out } => scenario_cmd::merge(dirs, out),
+        Command::Preflight {
+            data,
+            members,
+            self_addr,
+            flavor,
+            json,
+        } => scenario_cmd::preflight(data, members, self_addr, flavor, json),
+    }
+}

@@ -1,0 +1,84 @@
+//! Process faults: kill, stop, pause, restart — each read back from the engine's view of
+//! the container state.
+
+use crate::cluster::Cluster;
+use crate::error::{Error, Result};
+
+async fn state_of(cluster: &Cluster, node: usize) -> Result<String> {
+    let id = cluster
+        .node(node)?
+        .container_id
+        .clone()
+        .ok_or_else(|| Error::Fault {
+            fault: "process".into(),
+            detail: format!("n{node} has no container"),
+        })?;
+    Ok(cluster
+        .engine()
+        .state(&id)
+        .await?
+        .unwrap_or_else(|| "removed".into()))
+}
+
+async fn expect_state(
+    cluster: &Cluster,
+    nodes: &[usize],
+    want: &[&str],
+    fault: &str,
+) -> Result<Vec<String>> {
+    let mut proof = vec![];
+    for &n in nodes {
+        let s = state_of(cluster, n).await?;
+        if !want.contains(&s.as_str()) {
+            return Err(Error::Fault {
+                fault: fault.into(),
+                detail: format!("read-back: n{n} is '{s}', expected {want:?}"),
+            });
+        }
+        proof.push(format!("n{n} container state: {s}"));
+    }
+    Ok(proof)
+}
+
+pub(super) async fn kill(cluster: &mut Cluster, nodes: &[usize]) -> Result<Vec<String>> {
+    for &n in nodes {
+        cluster.kill_node(n).await?;
+    }
+    expect_state(cluster, nodes, &["exited"], "kill").await
+}
+
+pub(super) async fn stop(cluster: &mut Cluster, nodes: &[usize]) -> Result<Vec<String>> {
+    for &n in nodes {
+        cluster.stop_node(n, 10).await?;
+    }
+    expect_state(cluster, nodes, &["exited"], "stop").await
+}
+
+pub(super) async fn pause(cluster: &mut Cluster, nodes: &[usize]) -> Result<Vec<String>> {
+    for &n in nodes {
+        cluster.pause_node(n).await?;
+    }
+    expect_state(cluster, nodes, &["paused"], "pause").await
+}
+
+pub(super) async fn unpause(cluster: &mut Cluster, nodes: &[usize]) -> Result<Vec<String>> {
+    for &n in nodes {
+        cluster.unpause_node(n).await?;
+    }
+    expect_state(cluster, nodes, &["running"], "unpause").await
+}
+
+pub(super) async fn start(cluster: &mut Cluster, nodes: &[usize]) -> Result<Vec<String>> {
+    for &n in nodes {
+        cluster.restart_node(n).await?;
+    }
+    expect_state(cluster, nodes, &["running"], "start").await
+}
+
+/// Stop all targets first, then start them: a simultaneous restart keeping data and IPs.
+pub(super) async fn restart(cluster: &mut Cluster, nodes: &[usize]) -> Result<Vec<String>> {
+    for &n in nodes {
+        cluster.stop_node(n, 10).await?;
+    }
+    start(cluster, nodes).await
+}

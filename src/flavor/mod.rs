@@ -1,0 +1,307 @@
+//! Flavors: everything one kind of Nacos server knows — env, ports, identity, data layout,
+//! log files, and how to read its Raft state. The rest of the harness talks to servers only
+//! through [`Flavor`].
+//!
+//! ```
+//! use nacos_chaos::flavor::{self, FlavorKind};
+//! let f = flavor::for_kind(FlavorKind::RNacos);
+//! assert_eq!(f.http_port(), 8848);
+//! ```
+
+pub mod official;
+pub mod rnacos;
+
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+/// Which server implementation a cluster runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlavorKind {
+    /// r-nacos (crate `rnacos`), built locally from crates.io.
+    #[serde(rename = "rnacos")]
+    RNacos,
+    /// The official Java server, image `nacos/nacos-server:v<ver>`.
+    Official,
+}
+
+impl fmt::Display for FlavorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FlavorKind::RNacos => "rnacos",
+            FlavorKind::Official => "official",
+        })
+    }
+}
+
+impl std::str::FromStr for FlavorKind {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "rnacos" | "r-nacos" => Ok(FlavorKind::RNacos),
+            "official" | "nacos" => Ok(FlavorKind::Official),
+            other => Err(crate::Error::Config(format!(
+                "unknown flavor '{other}': expected 'rnacos' or 'official'"
+            ))),
+        }
+    }
+}
+
+/// How nodes name each other: by IP address or by stable hostname.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdentityMode {
+    /// Peers are addressed by container IP (the Nacos default, `PREFER_HOST_MODE=ip`).
+    #[default]
+    Ip,
+    /// Peers are addressed by hostname; IPs may change underneath.
+    Hostname,
+}
+
+/// One node's identity on the run's network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeIdentity {
+    /// 1-based index, also the r-nacos node id.
+    pub index: usize,
+    /// Stable hostname / network alias, e.g. `n1`.
+    pub hostname: String,
+    /// Current IPv4 address on the run network.
+    pub ip: Ipv4Addr,
+}
+
+impl NodeIdentity {
+    /// The address other servers should use for this node in the given mode.
+    pub fn address(&self, mode: IdentityMode) -> String {
+        match mode {
+            IdentityMode::Ip => self.ip.to_string(),
+            IdentityMode::Hostname => self.hostname.clone(),
+        }
+    }
+}
+
+/// The membership a server is told at start (cluster.conf / NACOS_SERVERS / join address).
+/// It may deliberately differ from reality (stale membership after an IP change).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// Identity mode.
+    pub mode: IdentityMode,
+    /// The members as the servers are told them.
+    pub members: Vec<NodeIdentity>,
+}
+
+/// Everything a flavor needs to render one node's container.
+#[derive(Debug, Clone)]
+pub struct RenderCtx<'a> {
+    /// The node being rendered (its real, current identity).
+    pub node: &'a NodeIdentity,
+    /// The membership the server is told.
+    pub membership: &'a Membership,
+    /// Server version, e.g. `2.4.1` or `0.8.8`.
+    pub version: &'a str,
+    /// For flavors that join a running cluster: the peer to join (None = bootstrap/none).
+    pub join: Option<&'a NodeIdentity>,
+    /// Extra server tuning (e.g. raft election timeout), flavor-interpreted.
+    pub tuning: &'a [(String, String)],
+}
+
+/// A rendered container: what Docker must run for one node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContainerSpec {
+    /// Image reference.
+    pub image: String,
+    /// Environment variables.
+    pub env: Vec<(String, String)>,
+    /// Command override (None = image default).
+    pub cmd: Option<Vec<String>>,
+    /// Container ports to publish on 127.0.0.1.
+    pub ports: Vec<u16>,
+    /// Directory in the container holding persistent data (mounted from the node's volume).
+    pub data_path: String,
+    /// Files written into the container before start: (absolute path, content).
+    pub files: Vec<(String, String)>,
+    /// Memory limit in bytes, if the flavor needs one.
+    pub memory_bytes: Option<i64>,
+}
+
+/// Raft role of a node in one group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Leader of the group.
+    Leader,
+    /// Voting follower.
+    Follower,
+    /// Campaigning.
+    Candidate,
+    /// Non-voting member (learner).
+    NonVoter,
+    /// Anything else the server reported, verbatim.
+    Other(String),
+    /// The server does not expose its role (official Nacos: only leader is visible).
+    Unknown,
+}
+
+/// One node's view of one Raft group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupView {
+    /// Raft group name.
+    pub group: String,
+    /// This node's role.
+    pub role: Role,
+    /// Current term, if known.
+    pub term: Option<u64>,
+    /// The leader this node believes in right now (flavor peer id), if any.
+    pub leader: Option<String>,
+    /// Members of the group (flavor peer ids; voters).
+    pub members: Vec<String>,
+    /// Non-voting members, where the server exposes them.
+    pub learners: Vec<String>,
+    /// A last-known leader the flavor refused to report as live, with the reason.
+    pub discarded_leader: Option<String>,
+}
+
+/// A raw HTTP answer handed to a flavor's parser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpAnswer {
+    /// Request path (with query).
+    pub path: String,
+    /// HTTP status (0 = transport failure).
+    pub status: u16,
+    /// Body text (or transport error text).
+    pub body: String,
+}
+
+/// Where a server writes a log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum LogSource {
+    /// The container's stdout/stderr.
+    Console,
+    /// A file inside the container.
+    File(String),
+}
+
+/// A known failure text and what it means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Signature {
+    /// Short id, e.g. `no-leader-group`.
+    pub id: &'static str,
+    /// Exact text to match (substring).
+    pub text: &'static str,
+    /// What it means for an operator.
+    pub meaning: &'static str,
+}
+
+/// What a flavor can and cannot do, so a scenario that needs more fails with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Capabilities {
+    /// Config writes go through Raft.
+    pub raft_config: bool,
+    /// Persistent instances go through Raft.
+    pub raft_naming: bool,
+    /// Hostname identity mode supported.
+    pub hostname_mode: bool,
+    /// Caveat for clock skew (libfaketime preloaded; needs a dynamically linked server and the
+    /// lib in the image — the fault checks the image at apply time). None: no caveat.
+    pub clock_skew: Option<&'static str>,
+    /// Server answers gRPC (for the SDK probe).
+    pub grpc: bool,
+}
+
+/// HTTP paths of the open API a workload uses, per flavor and version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiPaths {
+    /// Register / deregister instance (POST / DELETE).
+    pub instance: String,
+    /// List instances (GET).
+    pub instance_list: String,
+    /// Publish / get config (POST / GET).
+    pub config: String,
+    /// Readiness (GET; 200 = ready).
+    pub readiness: String,
+}
+
+/// Server-specific knowledge behind one interface.
+pub trait Flavor: Send + Sync + fmt::Debug {
+    /// Which flavor this is.
+    fn kind(&self) -> FlavorKind;
+    /// Image reference for a version (`registry` prefix applied by the caller's config).
+    fn image(&self, version: &str) -> String;
+    /// Main HTTP port inside the container.
+    fn http_port(&self) -> u16;
+    /// Render one node's container for a membership.
+    fn render(&self, ctx: &RenderCtx<'_>) -> Result<ContainerSpec>;
+    /// GET paths whose answers [`Flavor::parse_raft`] needs, in order.
+    fn raft_paths(&self, version: &str) -> Vec<String>;
+    /// Turn the answers of [`Flavor::raft_paths`] into per-group views of this node.
+    /// Must never report a leader that is known to be gone.
+    fn parse_raft(
+        &self,
+        version: &str,
+        node: &NodeIdentity,
+        answers: &[HttpAnswer],
+    ) -> Result<Vec<GroupView>>;
+    /// The Raft peer id a node has in this flavor (to map leaders to nodes).
+    fn peer_id(&self, node: &NodeIdentity, mode: IdentityMode) -> String;
+    /// Raft groups a version is expected to run.
+    fn groups(&self, version: &str) -> Vec<String>;
+    /// Open-API paths used by probes.
+    fn api(&self, version: &str) -> ApiPaths;
+    /// Directory (absolute, in the container) holding persisted Raft state, below the data path.
+    fn raft_dir(&self, version: &str) -> String;
+    /// Log sources to collect.
+    fn logs(&self, version: &str) -> Vec<LogSource>;
+    /// Known failure texts.
+    fn signatures(&self) -> Vec<Signature>;
+    /// What this flavor supports.
+    fn capabilities(&self) -> Capabilities;
+    /// The file (absolute path in the container) holding the membership a node of this
+    /// version boots with, if it is kept apart from the Raft log and this flavor can read
+    /// it while the node runs. `None` where membership lives in the log itself (JRaft), so
+    /// a restart cannot forget a committed change.
+    fn boot_membership_file(&self, _version: &str) -> Option<String> {
+        None
+    }
+    /// Decode [`Flavor::boot_membership_file`]'s bytes into the peer ids (as in
+    /// [`GroupView::members`], sorted) the node would boot with; `Ok(None)` for a node that
+    /// was never initialised.
+    fn decode_boot_membership(&self, _bytes: &[u8]) -> Result<Option<Vec<String>>> {
+        Ok(None)
+    }
+    /// The Raft log file (absolute path in the container) whose next load
+    /// [`Flavor::predict_log_cut`] can predict, for versions where that is known.
+    fn boot_log_file(&self, _version: &str) -> Option<String> {
+        None
+    }
+    /// If the server will load less of this log than it holds at its next start, say what
+    /// will be lost; `None` when it loads it whole or the bytes cannot be judged.
+    fn predict_log_cut(&self, _bytes: &[u8]) -> Option<String> {
+        None
+    }
+}
+
+/// Directory (in the container) a flavor's node keeps its persistent data in; the node's
+/// volume is mounted there.
+///
+/// ```
+/// use nacos_chaos::flavor::{data_path, FlavorKind};
+/// assert_eq!(data_path(FlavorKind::RNacos), "/data");
+/// assert_eq!(data_path(FlavorKind::Official), "/home/nacos/data");
+/// ```
+pub fn data_path(kind: FlavorKind) -> &'static str {
+    match kind {
+        FlavorKind::RNacos => rnacos::DATA_PATH,
+        FlavorKind::Official => official::DATA_PATH,
+    }
+}
+
+/// The flavor implementation for a kind.
+pub fn for_kind(kind: FlavorKind) -> Box<dyn Flavor> {
+    match kind {
+        FlavorKind::RNacos => Box::new(rnacos::RNacos),
+        FlavorKind::Official => Box::new(official::Official::default()),
+    }
+}

@@ -1,0 +1,177 @@
+//! Reading one JRaft group directory from disk (`meta-data/`, `snapshot/`, `log/`) into a
+//! [`GroupState`]; the byte decoding lives in [`super::jraft`].
+//!
+//! ```
+//! let d = tempfile::tempdir().unwrap();
+//! let st = nacos_chaos::preflight::jraft_dir::read_group(d.path()).unwrap();
+//! assert!(st.log_confs.is_empty());
+//! ```
+
+use std::path::{Path, PathBuf};
+
+#[cfg(not(feature = "rocksdb-log"))]
+use super::jraft::LOG_FEATURE;
+#[cfg(feature = "rocksdb-log")]
+use super::jraft::{ConfRecord, decode_conf_record};
+use super::jraft::{StableMeta, decode_snapshot_meta_file, decode_stable_meta};
+use super::report::{LogStatus, PersistedConf};
+use crate::error::{Error, Result};
+
+/// The persisted state of one group directory, as read (before judging).
+///
+/// ```
+/// use nacos_chaos::preflight::jraft::read_group;
+/// let dir = tempfile::tempdir().unwrap();
+/// let g = read_group(dir.path()).unwrap();
+/// assert!(g.stable.is_none() && g.snapshot.is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupState {
+    /// `raft_meta`, if present.
+    pub stable: Option<StableMeta>,
+    /// Newest snapshot's configuration, if any.
+    pub snapshot: Option<PersistedConf>,
+    /// Configuration entries of the log (empty unless read).
+    pub log_confs: Vec<PersistedConf>,
+    /// `meta/firstLogIndex`, if read.
+    pub first_log_index: Option<u64>,
+    /// Whether the log was read.
+    pub log: LogStatus,
+    /// Observations.
+    pub notes: Vec<String>,
+}
+
+fn raft_err(path: &Path, detail: impl Into<String>) -> Error {
+    Error::RaftData {
+        path: path.to_path_buf(),
+        detail: detail.into(),
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| raft_err(path, format!("cannot read: {e}")))
+}
+
+/// The newest `snapshot/snapshot_<idx>` directory of a group, if any.
+///
+/// ```
+/// use nacos_chaos::preflight::jraft::newest_snapshot_dir;
+/// let d = tempfile::tempdir().unwrap();
+/// for n in ["snapshot_3", "snapshot_12", "temp"] {
+///     std::fs::create_dir_all(d.path().join("snapshot").join(n)).unwrap();
+/// }
+/// let (idx, dir) = newest_snapshot_dir(d.path()).unwrap().unwrap();
+/// assert!(idx == 12 && dir.ends_with("snapshot_12"));
+/// ```
+pub fn newest_snapshot_dir(group_dir: &Path) -> Result<Option<(u64, PathBuf)>> {
+    let dir = group_dir.join("snapshot");
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return Ok(None);
+    };
+    let mut best: Option<(u64, PathBuf)> = None;
+    for e in rd {
+        let e = e.map_err(|e| raft_err(&dir, format!("cannot list: {e}")))?;
+        let name = e.file_name();
+        let Some(idx) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("snapshot_"))
+            .and_then(|n| n.parse().ok())
+        else {
+            continue;
+        };
+        if best.as_ref().is_none_or(|(b, _)| idx > *b) {
+            best = Some((idx, e.path()));
+        }
+    }
+    Ok(best)
+}
+
+fn dir_has_entries(p: &Path) -> bool {
+    std::fs::read_dir(p)
+        .map(|mut rd| rd.next().is_some())
+        .unwrap_or(false)
+}
+
+/// Read one group directory (`data/protocol/raft/<group>`). Any unreadable, truncated or
+/// corrupt file is an [`Error::RaftData`] naming it.
+///
+/// ```
+/// use nacos_chaos::preflight::jraft::read_group;
+/// let d = tempfile::tempdir().unwrap();
+/// std::fs::create_dir_all(d.path().join("meta-data")).unwrap();
+/// std::fs::write(d.path().join("meta-data/raft_meta"), [0, 0]).unwrap();
+/// let e = read_group(d.path()).unwrap_err().to_string();
+/// assert!(e.contains("raft_meta") && e.contains("truncated"));
+/// ```
+pub fn read_group(group_dir: &Path) -> Result<GroupState> {
+    let mut st = GroupState {
+        stable: None,
+        snapshot: None,
+        log_confs: vec![],
+        first_log_index: None,
+        log: LogStatus::Absent,
+        notes: vec![],
+    };
+    let meta = group_dir.join("meta-data").join("raft_meta");
+    if meta.exists() {
+        let bytes = read_file(&meta)?;
+        st.stable = Some(decode_stable_meta(&bytes).map_err(|e| raft_err(&meta, e))?);
+    }
+    if let Some((idx, dir)) = newest_snapshot_dir(group_dir)? {
+        let file = dir.join("__raft_snapshot_meta");
+        if !file.exists() {
+            return Err(raft_err(
+                &file,
+                "missing: the newest snapshot directory has no meta file",
+            ));
+        }
+        let bytes = read_file(&file)?;
+        let mut c = decode_snapshot_meta_file(&bytes).map_err(|e| raft_err(&file, e))?;
+        if c.index != idx {
+            st.notes.push(format!(
+                "snapshot directory says index {idx} but its meta says last_included_index {}",
+                c.index
+            ));
+        }
+        c.file = Some(file);
+        st.snapshot = Some(c);
+    }
+    let log_dir = group_dir.join("log");
+    if dir_has_entries(&log_dir) {
+        read_log(&log_dir, &mut st)?;
+    }
+    Ok(st)
+}
+
+#[cfg(feature = "rocksdb-log")]
+fn read_log(log_dir: &Path, st: &mut GroupState) -> Result<()> {
+    for (key, value) in super::jraft_log::configuration_cf(log_dir)? {
+        match decode_conf_record(&key, &value)
+            .map_err(|e| raft_err(log_dir, format!("Configuration CF: {e}")))?
+        {
+            ConfRecord::FirstLogIndex(i) => st.first_log_index = Some(i),
+            ConfRecord::Entry(mut c) => {
+                c.file = Some(log_dir.to_path_buf());
+                st.log_confs.push(c);
+            }
+        }
+    }
+    let floor = st.first_log_index.unwrap_or(0);
+    st.log_confs.retain(|c| c.index >= floor);
+    st.log = LogStatus::Read {
+        conf_entries: st.log_confs.len(),
+        first_log_index: st.first_log_index,
+    };
+    Ok(())
+}
+
+#[cfg(not(feature = "rocksdb-log"))]
+fn read_log(log_dir: &Path, st: &mut GroupState) -> Result<()> {
+    st.log = LogStatus::NotRead {
+        reason: format!(
+            "{} holds a RocksDB log, but this build cannot read it; rebuild with `--features {LOG_FEATURE}`",
+            log_dir.display()
+        ),
+    };
+    Ok(())
+}

@@ -1,0 +1,319 @@
+//! `report.html`: one self-contained page per run (inline CSS and SVG, no script, no external
+//! resources).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::record::RunRecord;
+use super::timeline::timeline_svg;
+use super::{esc, expected, status_word};
+use crate::check::Status;
+use crate::workload::Outcome;
+
+const CSS: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:1.5em;color:#222}\
+h1{font-size:1.4em;margin:0 0 .3em}h2{font-size:1.15em;margin:1.4em 0 .4em}\
+table{border-collapse:collapse;margin:.3em 0}td,th{border:1px solid #ccc;padding:3px 7px;\
+text-align:left;vertical-align:top}th{background:#f2f2f2}.meta td:first-child{font-weight:bold}\
+.outcome{display:inline-block;padding:4px 10px;border-radius:4px;font-weight:bold}\
+.ok{background:#dff3e3;color:#14632b}.bad{background:#fbe0e0;color:#8a1111}\
+.pass{color:#14632b;font-weight:bold}.fail{color:#b01515;font-weight:bold}\
+.skip{color:#777;font-weight:bold}.unmet{background:#fff2f2}ul{margin:0;padding-left:1.2em}\
+.err{white-space:pre-wrap;background:#fbe0e0;padding:.5em;border-radius:4px}\
+.tl{overflow-x:auto}small{color:#666}";
+
+/// Render the self-contained HTML report of one run: header (scenario, versions, flavor, run
+/// id, outcome as expected or not), runner error, verdict table (check, status, expected,
+/// summary, metrics, evidence), the timeline ([`super::timeline_svg`]), checkpoints, steps,
+/// fault windows, a history summary, final reads and collected logs. All record text is
+/// escaped.
+///
+/// ```
+/// use nacos_chaos::report::{html, RunRecord};
+/// let mut r = RunRecord::example();
+/// r.scenario = "<b>x</b>".into();
+/// let page = html(&r);
+/// assert!(page.starts_with("<!DOCTYPE html>"));
+/// assert!(page.contains("&lt;b&gt;x&lt;/b&gt;") && !page.contains("<b>x</b>"));
+/// ```
+pub fn html(record: &RunRecord) -> String {
+    let r = record;
+    let mut h = String::new();
+    let title = format!("{} [{}]", r.scenario, r.version_label());
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>nacos-chaos: {}</title><style>{CSS}</style></head><body>\n<h1>{}</h1>\n",
+        esc(&title),
+        esc(&title)
+    );
+    let (class, text) = if r.as_expected() {
+        ("ok", "✅ behaved as expected".to_string())
+    } else if r.error.is_some() {
+        ("bad", "❌ runner error".to_string())
+    } else {
+        let n = r.unmet_expectations().len();
+        (
+            "bad",
+            format!(
+                "❌ {n} check{} not as expected",
+                if n == 1 { "" } else { "s" }
+            ),
+        )
+    };
+    let _ = writeln!(h, "<p class=\"outcome {class}\">{text}</p>");
+    h.push_str("<table class=\"meta\">");
+    let to = r.to_version.as_deref().unwrap_or("(no upgrade)");
+    let started = humantime::format_rfc3339(r.started).to_string();
+    for (k, v) in [
+        ("scenario", r.scenario.as_str()),
+        ("flavor", &r.flavor.to_string()),
+        ("from version", r.from_version.as_str()),
+        ("to version", to),
+        ("nodes", &r.nodes.to_string()),
+        ("run id", r.run_id.as_str()),
+        ("suite", r.suite_file.as_deref().unwrap_or("—")),
+        ("seed", &r.seed.to_string()),
+        ("started", &started),
+        ("duration", &format!("{} ms", r.duration_ms)),
+        ("engine", r.engine.as_str()),
+    ] {
+        let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(k), esc(v));
+    }
+    h.push_str("</table>\n");
+    if let Some(e) = &r.error {
+        let _ = writeln!(
+            h,
+            "<h2>Runner error</h2><div class=\"err\">{}</div>",
+            esc(e)
+        );
+    }
+    verdicts(&mut h, r);
+    let _ = writeln!(
+        h,
+        "<h2>Timeline</h2><div class=\"tl\">{}</div>",
+        timeline_svg(r)
+    );
+    checkpoints(&mut h, r);
+    steps(&mut h, r);
+    faults(&mut h, r);
+    history(&mut h, r);
+    final_reads(&mut h, r);
+    if !r.logs.is_empty() {
+        h.push_str("<h2>Logs</h2><ul>");
+        for l in &r.logs {
+            let _ = write!(h, "<li><a href=\"{}\">{}</a></li>", esc(l), esc(l));
+        }
+        h.push_str("</ul>\n");
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+fn status_span(s: Status) -> String {
+    let w = status_word(s);
+    format!("<span class=\"{w}\">{w}</span>")
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map_or_else(|| "—".to_string(), T::to_string)
+}
+
+fn verdicts(h: &mut String, r: &RunRecord) {
+    h.push_str("<h2>Verdicts</h2>");
+    if r.verdicts.is_empty() {
+        h.push_str("<p><small>no verdicts</small></p>\n");
+        return;
+    }
+    h.push_str(
+        "<table class=\"verdicts\"><tr><th>check</th><th>status</th><th>expected</th>\
+         <th>summary</th><th>metrics</th><th>evidence</th></tr>",
+    );
+    for v in &r.verdicts {
+        let want = expected(r, &v.check);
+        let unmet = v.status != want && v.status != Status::Skip;
+        let _ = write!(
+            h,
+            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>",
+            if unmet { " class=\"unmet\"" } else { "" },
+            esc(&v.check),
+            status_span(v.status),
+            status_span(want),
+            esc(&v.summary)
+        );
+        if !v.metrics.is_empty() {
+            h.push_str("<ul>");
+            for (k, m) in &v.metrics {
+                let _ = write!(h, "<li>{} = {}</li>", esc(k), m);
+            }
+            h.push_str("</ul>");
+        }
+        h.push_str("</td><td>");
+        if !v.evidence.is_empty() {
+            h.push_str("<ul>");
+            for e in &v.evidence {
+                let mut tags = Vec::new();
+                if let Some(n) = &e.node {
+                    tags.push(n.clone());
+                }
+                if let Some(t) = e.at_ms {
+                    tags.push(format!("@{t} ms"));
+                }
+                if let Some(src) = &e.source {
+                    tags.push(src.clone());
+                }
+                let tags = if tags.is_empty() {
+                    String::new()
+                } else {
+                    format!(" <small>{}</small>", esc(&tags.join(" · ")))
+                };
+                let _ = write!(h, "<li>{}{tags}</li>", esc(&e.text));
+            }
+            h.push_str("</ul>");
+        }
+        h.push_str("</td></tr>");
+    }
+    h.push_str("</table>\n");
+}
+
+fn checkpoints(h: &mut String, r: &RunRecord) {
+    if r.checkpoints.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<h2>Leader checkpoints</h2><table><tr><th>checkpoint</th><th>at (ms)</th>\
+         <th>time to leader (ms)</th><th>deadline (ms)</th><th>expects leader</th>\
+         <th>reason</th></tr>",
+    );
+    for c in &r.checkpoints {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.name),
+            c.at_ms,
+            opt(&c.time_to_leader_ms),
+            c.deadline_ms,
+            if c.expect_leader { "yes" } else { "no" },
+            esc(&opt(&c.reason))
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+fn steps(h: &mut String, r: &RunRecord) {
+    h.push_str("<h2>Steps</h2>");
+    if r.steps.is_empty() {
+        h.push_str("<p><small>no steps recorded</small></p>\n");
+        return;
+    }
+    h.push_str(
+        "<table class=\"steps\"><tr><th>#</th><th>step</th><th>start (ms)</th><th>end (ms)</th>\
+         <th>ok</th><th>detail</th></tr>",
+    );
+    for (i, s) in r.steps.iter().enumerate() {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            i + 1,
+            esc(&s.name),
+            s.start_ms,
+            s.end_ms,
+            if s.ok {
+                status_span(Status::Pass)
+            } else {
+                status_span(Status::Fail)
+            },
+            esc(&s.detail)
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+fn faults(h: &mut String, r: &RunRecord) {
+    if r.faults.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<h2>Fault windows</h2><table><tr><th>id</th><th>kind</th><th>description</th>\
+         <th>targets</th><th>start (ms)</th><th>end (ms)</th><th>proof</th><th>heal proof</th>\
+         </tr>",
+    );
+    let list = |items: &[String]| -> String {
+        let lis: String = items
+            .iter()
+            .map(|p| format!("<li>{}</li>", esc(p)))
+            .collect();
+        format!("<ul>{lis}</ul>")
+    };
+    for f in &r.faults {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td></tr>",
+            esc(&f.id),
+            esc(&f.kind),
+            esc(&f.description),
+            esc(&f.targets.join(", ")),
+            f.start_ms,
+            f.end_ms.map_or("not healed".to_string(), |e| e.to_string()),
+            list(&f.proof),
+            list(&f.heal_proof)
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+/// Operation counts per node and kind: ok / refused / indeterminate.
+fn history(h: &mut String, r: &RunRecord) {
+    if r.history.ops.is_empty() {
+        return;
+    }
+    let mut counts: BTreeMap<(&str, String), [usize; 3]> = BTreeMap::new();
+    for op in &r.history.ops {
+        let c = counts
+            .entry((op.node.as_str(), format!("{:?}", op.kind)))
+            .or_default();
+        c[match op.outcome {
+            Outcome::Ok => 0,
+            Outcome::Fail => 1,
+            Outcome::Unknown => 2,
+        }] += 1;
+    }
+    let _ = write!(
+        h,
+        "<h2>Client history</h2><p><small>{} operations</small></p><table><tr><th>node</th>\
+         <th>operation</th><th>ok</th><th>refused</th><th>indeterminate</th></tr>",
+        r.history.ops.len()
+    );
+    for ((node, kind), [ok, fail, unknown]) in counts {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{ok}</td><td>{fail}</td><td>{unknown}</td></tr>",
+            esc(node),
+            esc(&kind)
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+fn final_reads(h: &mut String, r: &RunRecord) {
+    if r.final_reads.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<h2>Final reads</h2><table><tr><th>node</th><th>key</th><th>kind</th><th>values</th>\
+         <th>error</th></tr>",
+    );
+    for f in &r.final_reads {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&f.node),
+            esc(&f.key),
+            esc(&format!("{:?}", f.kind)),
+            esc(&f.values.as_ref().map_or("—".to_string(), |v| v.join(", "))),
+            esc(&opt(&f.error))
+        );
+    }
+    h.push_str("</table>\n");
+}

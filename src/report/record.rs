@@ -1,0 +1,151 @@
+//! Everything a run produced, in one serialisable record: the input to every report.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::{Checkpoint, Status, Verdict};
+use crate::cluster::BootMembership;
+use crate::cluster::observe::Observation;
+use crate::fault::FaultWindow;
+use crate::flavor::FlavorKind;
+use crate::workload::{FinalRead, History};
+
+/// Version of the verdict JSON schema (`results/<run>/verdict.json`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One scenario step as executed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// Step description (`upgrade n2 to 0.8.8`).
+    pub name: String,
+    /// Start, ms since run start.
+    pub start_ms: u64,
+    /// End, ms since run start.
+    pub end_ms: u64,
+    /// Did the step itself succeed (a fault applied, a node started)?
+    pub ok: bool,
+    /// Details or error.
+    pub detail: String,
+}
+
+/// The full record of one scenario run against one version pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Schema version.
+    pub schema_version: u32,
+    /// Run id (labels every Docker resource of the run).
+    pub run_id: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Suite file, if any.
+    pub suite_file: Option<String>,
+    /// Flavor.
+    pub flavor: FlavorKind,
+    /// Starting version.
+    pub from_version: String,
+    /// Upgrade target version, if the scenario upgrades.
+    pub to_version: Option<String>,
+    /// Cluster size.
+    pub nodes: usize,
+    /// Seed of any randomised schedule.
+    pub seed: u64,
+    /// Wall-clock start.
+    #[serde(with = "humantime_serde")]
+    pub started: SystemTime,
+    /// Duration, ms.
+    pub duration_ms: u64,
+    /// Docker engine version text.
+    pub engine: String,
+    /// Steps.
+    pub steps: Vec<StepRecord>,
+    /// Fault windows.
+    pub faults: Vec<FaultWindow>,
+    /// Leader waits at checkpoints.
+    pub checkpoints: Vec<Checkpoint>,
+    /// Raft observations over time.
+    pub observations: Vec<Observation>,
+    /// Client history.
+    pub history: History,
+    /// Reads after heal.
+    pub final_reads: Vec<FinalRead>,
+    /// The membership each node would boot with, read after heal (empty: not read).
+    #[serde(default)]
+    pub boot_memberships: Vec<BootMembership>,
+    /// Verdicts.
+    pub verdicts: Vec<Verdict>,
+    /// Expected status per check (known-bad scenarios expect Fail).
+    pub expectations: BTreeMap<String, Status>,
+    /// Runner error that aborted the scenario, if any.
+    pub error: Option<String>,
+    /// Collected log files, relative to the run's results directory.
+    pub logs: Vec<String>,
+}
+
+impl RunRecord {
+    /// Checks whose status differs from the expectation (Pass unless stated).
+    pub fn unmet_expectations(&self) -> Vec<(String, Status, Status)> {
+        self.verdicts
+            .iter()
+            .filter_map(|v| {
+                let want = self
+                    .expectations
+                    .get(&v.check)
+                    .copied()
+                    .unwrap_or(Status::Pass);
+                (v.status != want && v.status != Status::Skip)
+                    .then(|| (v.check.clone(), want, v.status))
+            })
+            .collect()
+    }
+
+    /// Did the scenario behave as expected (no runner error, every check as expected)?
+    pub fn as_expected(&self) -> bool {
+        self.error.is_none() && self.unmet_expectations().is_empty()
+    }
+
+    /// `from→to` label for reports.
+    ///
+    /// ```
+    /// # use nacos_chaos::report::RunRecord;
+    /// # let mut r: RunRecord = RunRecord::example();
+    /// r.to_version = Some("0.8.8".into());
+    /// assert_eq!(r.version_label(), "0.7.3→0.8.8");
+    /// ```
+    pub fn version_label(&self) -> String {
+        match &self.to_version {
+            Some(t) => format!("{}→{}", self.from_version, t),
+            None => self.from_version.clone(),
+        }
+    }
+
+    /// A small, empty record for examples and tests.
+    pub fn example() -> Self {
+        RunRecord {
+            schema_version: SCHEMA_VERSION,
+            run_id: "rexample".into(),
+            scenario: "example".into(),
+            suite_file: None,
+            flavor: FlavorKind::RNacos,
+            from_version: "0.7.3".into(),
+            to_version: None,
+            nodes: 3,
+            seed: 1,
+            started: SystemTime::UNIX_EPOCH,
+            duration_ms: 0,
+            engine: String::new(),
+            steps: vec![],
+            faults: vec![],
+            checkpoints: vec![],
+            observations: vec![],
+            history: History::default(),
+            final_reads: vec![],
+            boot_memberships: vec![],
+            verdicts: vec![],
+            expectations: BTreeMap::new(),
+            error: None,
+            logs: vec![],
+        }
+    }
+}

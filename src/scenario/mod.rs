@@ -1,0 +1,12 @@
+//! Declarative scenarios: the suite model, the runner that executes one against a real
+//! cluster, and the version matrix.
+
+mod repro;
+mod runner;
+mod steps;
+mod suite;
+
+pub use repro::{compose_yaml, steps_md, write_repro};
+pub use runner::{RunOptions, run};
+pub use steps::describe;
+pub use suite::{ClusterSection, Order, Step, Strategy, Suite, Versions};

@@ -1,0 +1,209 @@
+//! Runs one suite against one version pair on a fresh cluster, and returns its record.
+//! Everything is healed and torn down at the end, also when a step fails.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use tracing::{info, warn};
+
+use super::steps::{Ctx, execute};
+use super::suite::Suite;
+use crate::check::{CheckInput, NodeLog, all};
+use crate::cluster::{Cluster, ClusterSpec};
+use crate::docker::new_run_id;
+use crate::fault::Nemesis;
+use crate::report::{RunRecord, SCHEMA_VERSION};
+
+/// Options for a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Root of results (`results/`); the run writes `results/<run-id>/`.
+    pub results: PathBuf,
+    /// Registry / mirror for official images.
+    pub registry: Option<String>,
+    /// Run id (default: fresh).
+    pub run_id: Option<String>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            results: PathBuf::from("results"),
+            registry: None,
+            run_id: None,
+        }
+    }
+}
+
+/// Run `suite` from `from` (upgrading to `to`, if any). Never panics: failures are recorded
+/// in the returned record (`error`) and the cluster is torn down.
+pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions) -> RunRecord {
+    let run_id = opts.run_id.clone().unwrap_or_else(new_run_id);
+    let dir = opts.results.join(&run_id);
+    let started = SystemTime::now();
+    let t0 = Instant::now();
+    let mut record = RunRecord {
+        schema_version: SCHEMA_VERSION,
+        run_id: run_id.clone(),
+        scenario: suite.name.clone(),
+        suite_file: suite.path.as_ref().map(|p| p.display().to_string()),
+        flavor: suite.cluster.flavor,
+        from_version: from.to_string(),
+        to_version: to.map(String::from),
+        nodes: suite.cluster.nodes,
+        seed: suite.seed,
+        started,
+        duration_ms: 0,
+        engine: String::new(),
+        steps: vec![],
+        faults: vec![],
+        checkpoints: vec![],
+        observations: vec![],
+        history: Default::default(),
+        final_reads: vec![],
+        boot_memberships: vec![],
+        verdicts: vec![],
+        expectations: suite.expect.clone(),
+        error: None,
+        logs: vec![],
+    };
+    let spec = ClusterSpec {
+        flavor: suite.cluster.flavor,
+        version: from.to_string(),
+        nodes: suite.cluster.nodes,
+        identity: suite.cluster.identity,
+        registry: opts.registry.clone(),
+        tuning: suite
+            .cluster
+            .tuning
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    };
+    info!(scenario = %suite.name, versions = %record.version_label(), run = %run_id, "scenario starting");
+    let mut cluster = match Cluster::create_with_run_id(spec, run_id.clone()).await {
+        Ok(c) => c,
+        Err(e) => {
+            record.error = Some(format!("cluster could not be created: {e}"));
+            record.duration_ms = t0.elapsed().as_millis() as u64;
+            write(&record, &dir);
+            return record;
+        }
+    };
+    record.engine = cluster.engine().version().to_string();
+    let mut ctx = Ctx {
+        suite,
+        from,
+        to,
+        nemesis: Nemesis::default(),
+        workload: None,
+        record,
+        results_dir: dir.clone(),
+    };
+    let total = suite.steps.len();
+    for (i, step) in suite.steps.iter().enumerate() {
+        let step = step.get_ref();
+        let start_ms = cluster.now_ms();
+        let t = Instant::now();
+        info!("[{}] step {}/{total}: {step:?}", suite.name, i + 1);
+        // Observe around every step so the timeline has no stale stretches.
+        cluster.observe().await;
+        let result = execute(&mut ctx, &mut cluster, step).await;
+        cluster.observe().await;
+        let (ok, detail) = match result {
+            Ok(detail) => (true, detail),
+            Err(e) => (false, e.to_string()),
+        };
+        info!(
+            "[{}] step {}/{total} {} in {:.1?}: {detail}",
+            suite.name,
+            i + 1,
+            if ok { "done" } else { "FAILED" },
+            t.elapsed()
+        );
+        ctx.record.steps.push(crate::report::StepRecord {
+            name: super::steps::describe(step),
+            start_ms,
+            end_ms: cluster.now_ms(),
+            ok,
+            detail: detail.clone(),
+        });
+        if !ok {
+            ctx.record.error = Some(format!(
+                "step {} ({}) failed: {detail}",
+                i + 1,
+                super::steps::describe(step)
+            ));
+            break;
+        }
+    }
+    // Heal everything, stop probes, read back, collect logs, judge, tear down.
+    if let Err(e) = ctx.nemesis.heal_all(&mut cluster).await {
+        warn!(error = %e, "healing failed");
+        ctx.record.error.get_or_insert(format!("heal failed: {e}"));
+    }
+    if let Some(w) = ctx.workload.take() {
+        ctx.record.history = w.stop().await;
+    }
+    if !ctx.record.history.ops.is_empty() {
+        ctx.record.final_reads = crate::workload::final_reads(
+            &cluster,
+            &ctx.record.history,
+            Duration::from_secs(3),
+            Duration::from_secs(15),
+        )
+        .await;
+    }
+    match cluster.boot_memberships().await {
+        Ok(boots) => ctx.record.boot_memberships = boots.unwrap_or_default(),
+        Err(e) => warn!(error = %e, "boot memberships unreadable; restart safety not judged"),
+    }
+    let logs: Vec<NodeLog> = match cluster.collect_logs(&dir).await {
+        Ok(l) => l,
+        Err(e) => {
+            warn!(error = %e, "log collection failed");
+            vec![]
+        }
+    };
+    ctx.record.logs = logs
+        .iter()
+        .map(|l| format!("logs/{}/{}", l.node, l.file))
+        .collect();
+    let faults = ctx.nemesis.windows();
+    let mut record = ctx.record;
+    record.faults = faults;
+    record.observations = cluster.observations().to_vec();
+    let catalog = cluster.flavor().signatures();
+    record.verdicts = all(&CheckInput {
+        history: &record.history,
+        final_reads: &record.final_reads,
+        boot_memberships: &record.boot_memberships,
+        observations: &record.observations,
+        checkpoints: &record.checkpoints,
+        faults: &record.faults,
+        logs: &logs,
+        catalog: &catalog,
+        thresholds: &suite.thresholds,
+    });
+    if !record.as_expected()
+        && let Err(e) = super::repro::write_repro(&cluster, &record, &dir)
+    {
+        warn!(error = %e, "repro export failed");
+    }
+    if let Err(e) = cluster.teardown().await {
+        record.error.get_or_insert(format!("teardown failed: {e}"));
+    }
+    record.duration_ms = t0.elapsed().as_millis() as u64;
+    write(&record, &dir);
+    info!(scenario = %suite.name, as_expected = record.as_expected(), dir = %dir.display(), "scenario finished");
+    record
+}
+
+fn write(record: &RunRecord, dir: &Path) {
+    if let Err(e) = std::fs::create_dir_all(dir)
+        .map_err(|e| e.to_string())
+        .and_then(|_| crate::report::write_all(record, dir).map_err(|e| e.to_string()))
+    {
+        warn!(error = %e, "writing the report failed");
+    }
+}

@@ -1,0 +1,460 @@
+//! The suite file model (TOML): cluster, versions, workload, thresholds, expectations and
+//! steps. Parsing reports `file:line:column`, what was expected, and a hint; unknown keys
+//! are errors.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::{Status, Thresholds};
+use crate::cluster::MembershipPolicy;
+use crate::error::{Error, Result};
+use crate::fault::{Fault, Targets};
+use crate::flavor::{FlavorKind, IdentityMode};
+use crate::workload::WorkloadSpec;
+
+/// Cluster section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSection {
+    /// Flavor.
+    pub flavor: FlavorKind,
+    /// Node count (1, 3, 5).
+    #[serde(default = "three")]
+    pub nodes: usize,
+    /// Identity mode.
+    #[serde(default)]
+    pub identity: IdentityMode,
+    /// Flavor tuning (e.g. `election_timeout_ms = "5000"` for official Nacos).
+    #[serde(default)]
+    pub tuning: BTreeMap<String, String>,
+}
+
+fn three() -> usize {
+    3
+}
+
+/// Versions section: the matrix axes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Versions {
+    /// Versions the cluster starts at.
+    pub from: Vec<String>,
+    /// Versions upgrade steps move to (empty: the suite has no upgrade).
+    #[serde(default)]
+    pub to: Vec<String>,
+}
+
+/// Upgrade strategies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Node by node, waiting for an agreed leader after each.
+    Rolling,
+    /// Stop every node, start all at the new version.
+    FullStop,
+}
+
+/// Upgrade order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Order {
+    /// `"leader_last"` (default) or `"index"`.
+    Named(String),
+    /// Explicit node list.
+    Nodes(Vec<String>),
+}
+
+impl Default for Order {
+    fn default() -> Self {
+        Order::Named("leader_last".into())
+    }
+}
+
+/// One scenario step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// Create and start the cluster at the from-version; wait for voters and a leader.
+    Start {
+        /// Bring-up deadline.
+        #[serde(default = "secs120", with = "humantime_serde")]
+        timeout: Duration,
+    },
+    /// Wait for an agreed leader; records a checkpoint.
+    WaitLeader {
+        /// Deadline.
+        #[serde(default = "secs60", with = "humantime_serde")]
+        timeout: Duration,
+        /// Whether a leader is expected here (false in known-bad scenarios).
+        #[serde(default = "yes")]
+        expect: bool,
+    },
+    /// Turn the workload on or off.
+    Workload {
+        /// On or off.
+        enabled: bool,
+    },
+    /// Upgrade (to the `to` version) or roll back (to the `from` version).
+    Upgrade {
+        /// Strategy.
+        #[serde(default = "rolling")]
+        strategy: Strategy,
+        /// Order for rolling upgrades.
+        #[serde(default)]
+        order: Order,
+        /// Only these nodes (hold a mixed-version cluster).
+        #[serde(default)]
+        nodes: Option<Targets>,
+        /// Nodes whose IP changes as they are upgraded.
+        #[serde(default)]
+        ip_change: Option<Targets>,
+        /// Membership servers are told after an IP change.
+        #[serde(default)]
+        membership: MembershipPolicy,
+        /// Per-node leader wait (rolling) or overall (full stop).
+        #[serde(default = "secs60", with = "humantime_serde")]
+        wait: Duration,
+        /// Whether a leader is expected after each node.
+        #[serde(default = "yes")]
+        expect_leader: bool,
+        /// Roll back to the from-version instead.
+        #[serde(default)]
+        rollback: bool,
+        /// Take each node out of the workload's rotation while it restarts and until the
+        /// cluster agrees on a leader again (what a load balancer's readiness check does).
+        #[serde(default)]
+        drain: bool,
+    },
+    /// Inject a fault; with a duration it is healed after it, otherwise it stays until a
+    /// `heal` step or the end of the run.
+    Fault {
+        /// The fault.
+        fault: Fault,
+        /// How long to hold it.
+        #[serde(default, with = "humantime_serde::option")]
+        duration: Option<Duration>,
+    },
+    /// Heal every active fault.
+    Heal,
+    /// Let time pass (the workload keeps probing).
+    Hold {
+        /// How long.
+        #[serde(with = "humantime_serde")]
+        duration: Duration,
+    },
+    /// Read each node's Raft data dir offline and record preflight's prediction.
+    Preflight,
+}
+
+fn secs60() -> Duration {
+    Duration::from_secs(60)
+}
+fn secs120() -> Duration {
+    Duration::from_secs(120)
+}
+fn yes() -> bool {
+    true
+}
+fn rolling() -> Strategy {
+    Strategy::Rolling
+}
+
+/// A whole suite file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suite {
+    /// Scenario name (unique across suites).
+    pub name: String,
+    /// What the scenario shows.
+    #[serde(default)]
+    pub description: String,
+    /// Seed for any randomised schedule (latency jitter, loss).
+    #[serde(default = "one")]
+    pub seed: u64,
+    /// Cluster spec.
+    pub cluster: ClusterSection,
+    /// Versions.
+    pub versions: Versions,
+    /// Workload.
+    #[serde(default)]
+    pub workload: WorkloadSpec,
+    /// Thresholds.
+    #[serde(default)]
+    pub thresholds: Thresholds,
+    /// Expected status per check (default pass).
+    #[serde(default)]
+    pub expect: BTreeMap<String, Status>,
+    /// Steps, in order.
+    pub steps: Vec<toml::Spanned<Step>>,
+    /// The file it came from.
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+const CHECKS: &[&str] = &[
+    "leader",
+    "availability",
+    "durability",
+    "convergence",
+    "signatures",
+];
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
+    (line, col)
+}
+
+/// Errors inside `[[steps]]` lose their span through the tagged enum; find the failing step
+/// by deserialising each one alone, then the offending key's line within it.
+fn refine_step_error(text: &str) -> Option<(usize, usize)> {
+    let table: toml::Table = toml::from_str(text).ok()?;
+    let steps = table.get("steps")?.as_array()?;
+    let (idx, err) = steps.iter().enumerate().find_map(|(i, v)| {
+        v.clone()
+            .try_into::<Step>()
+            .err()
+            .map(|e| (i, e.to_string()))
+    })?;
+    let lines: Vec<&str> = text.lines().collect();
+    let headers: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == "[[steps]]")
+        .map(|(i, _)| i)
+        .collect();
+    let start = *headers.get(idx)?;
+    let end = headers.get(idx + 1).copied().unwrap_or(lines.len());
+    let token = err
+        .split('`')
+        .nth(1)
+        .or_else(|| err.split('"').nth(1))
+        .or_else(|| err.split('\'').nth(1))
+        .unwrap_or("");
+    if !token.is_empty() {
+        for (i, l) in lines.iter().enumerate().take(end).skip(start) {
+            if let Some(col) = l.find(token) {
+                return Some((i + 1, l[..col].chars().count() + 1));
+            }
+        }
+    }
+    Some((start + 1, 1))
+}
+
+fn hint_for(message: &str) -> String {
+    if message.contains("unknown field") {
+        "remove the key or fix its spelling; the expected keys are listed above".into()
+    } else if message.contains("unknown variant") {
+        "use one of the listed values".into()
+    } else if message.contains("missing field") {
+        "add the missing key".into()
+    } else if message.contains("duration") || message.contains("time unit") {
+        "durations look like \"30s\", \"2m\", \"500ms\"".into()
+    } else {
+        "see suites/README.md for the suite format".into()
+    }
+}
+
+impl Suite {
+    /// Parse and validate suite text; `path` is used in error messages.
+    ///
+    /// ```
+    /// use nacos_chaos::scenario::Suite;
+    /// let s = Suite::parse("x.toml", r#"
+    /// name = "demo"
+    /// [cluster]
+    /// flavor = "rnacos"
+    /// [versions]
+    /// from = ["0.8.8"]
+    /// [[steps]]
+    /// action = "start"
+    /// "#).unwrap();
+    /// assert_eq!(s.cluster.nodes, 3);
+    /// let e = Suite::parse("x.toml", "name = \"d\"\nbogus = 1\n").unwrap_err();
+    /// assert!(e.to_string().starts_with("x.toml:2:1"));
+    /// ```
+    pub fn parse(path: impl AsRef<Path>, text: &str) -> Result<Suite> {
+        let path = path.as_ref().to_path_buf();
+        let mut suite: Suite = toml::from_str(text).map_err(|e| {
+            let (line, column) = refine_step_error(text)
+                .or_else(|| e.span().map(|s| line_col(text, s.start)))
+                .unwrap_or((1, 1));
+            let message = e.message().to_string();
+            Error::Suite {
+                path: path.clone(),
+                line,
+                column,
+                hint: hint_for(&message),
+                message,
+            }
+        })?;
+        suite.path = Some(path.clone());
+        suite.validate(text)?;
+        Ok(suite)
+    }
+
+    /// Read and parse a suite file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Suite> {
+        let p = path.as_ref();
+        let text = std::fs::read_to_string(p).map_err(|e| Error::io("read suite", p, e))?;
+        Suite::parse(p, &text)
+    }
+
+    fn err_at(
+        &self,
+        text: &str,
+        span: std::ops::Range<usize>,
+        message: String,
+        hint: &str,
+    ) -> Error {
+        let (line, column) = line_col(text, span.start);
+        Error::Suite {
+            path: self.path.clone().unwrap_or_default(),
+            line,
+            column,
+            message,
+            hint: hint.into(),
+        }
+    }
+
+    fn validate(&self, text: &str) -> Result<()> {
+        let whole = 0..0;
+        if ![1, 3, 5].contains(&self.cluster.nodes) {
+            return Err(self.err_at(
+                text,
+                whole,
+                format!("cluster.nodes = {}: expected 1, 3 or 5", self.cluster.nodes),
+                "a Raft cluster needs an odd size",
+            ));
+        }
+        if self.versions.from.is_empty() {
+            return Err(self.err_at(
+                text,
+                whole,
+                "versions.from is empty".into(),
+                "list at least one version, e.g. from = [\"0.8.8\"]",
+            ));
+        }
+        for k in self.expect.keys() {
+            if !CHECKS.contains(&k.as_str()) {
+                return Err(self.err_at(
+                    text,
+                    whole,
+                    format!("expect.{k}: unknown check"),
+                    &format!("checks are {}", CHECKS.join(", ")),
+                ));
+            }
+        }
+        if self.workload.rate_per_node <= 0.0 || self.workload.rate_per_node > 100.0 {
+            return Err(self.err_at(
+                text,
+                whole,
+                format!(
+                    "workload.rate_per_node = {}: expected 0 < rate ≤ 100",
+                    self.workload.rate_per_node
+                ),
+                "a few operations per second per node is plenty",
+            ));
+        }
+        // `sdk = true` in a build without the SDK probe is an error, never silently ignored.
+        self.workload.validate()?;
+        match self.steps.first().map(|s| s.get_ref()) {
+            Some(Step::Start { .. }) => {}
+            _ => {
+                return Err(self.err_at(
+                    text,
+                    whole,
+                    "the first step must be `action = \"start\"`".into(),
+                    "add [[steps]] action = \"start\" first",
+                ));
+            }
+        }
+        for s in &self.steps {
+            let span = s.span();
+            match s.get_ref() {
+                Step::Start { .. } if !std::ptr::eq(s, &self.steps[0]) => {
+                    return Err(self.err_at(
+                        text,
+                        span,
+                        "`start` may only be the first step".into(),
+                        "use `fault` with kind = \"restart\" to restart nodes",
+                    ));
+                }
+                Step::Upgrade {
+                    rollback: false, ..
+                } if self.versions.to.is_empty() => {
+                    return Err(self.err_at(
+                        text,
+                        span,
+                        "an upgrade step needs versions.to".into(),
+                        "add to = [\"<version>\"] under [versions]",
+                    ));
+                }
+                Step::Upgrade {
+                    ip_change: Some(_),
+                    strategy: Strategy::FullStop,
+                    ..
+                } => {}
+                Step::Fault {
+                    fault:
+                        Fault::Latency {
+                            delay_ms,
+                            jitter_ms,
+                            ..
+                        },
+                    ..
+                } if jitter_ms > delay_ms => {
+                    return Err(self.err_at(
+                        text,
+                        span,
+                        format!("jitter_ms {jitter_ms} exceeds delay_ms {delay_ms}"),
+                        "jitter is ± around the delay",
+                    ));
+                }
+                Step::Fault {
+                    fault,
+                    duration: Some(_),
+                } if fault.is_instant() => {
+                    return Err(self.err_at(
+                        text,
+                        span,
+                        format!(
+                            "fault '{}' happens at once; a duration makes no sense",
+                            fault.kind()
+                        ),
+                        "remove `duration`",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Every (from, to) version pair of this suite.
+    pub fn pairs(&self) -> Vec<(String, Option<String>)> {
+        let mut out = vec![];
+        for f in &self.versions.from {
+            if self.versions.to.is_empty() {
+                out.push((f.clone(), None));
+            }
+            for t in &self.versions.to {
+                out.push((f.clone(), Some(t.clone())));
+            }
+        }
+        out
+    }
+}

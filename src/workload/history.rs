@@ -1,0 +1,144 @@
+//! The history: every client operation with node, client, start/end time, outcome and
+//! error text. Checks are pure functions over it.
+
+use serde::{Deserialize, Serialize};
+
+use super::probe::Request;
+
+/// What an operation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpKind {
+    /// Register a persistent instance (`ephemeral=false`; Raft-backed on official Nacos).
+    RegisterPersistent,
+    /// Register an ephemeral instance.
+    RegisterEphemeral,
+    /// Deregister an instance.
+    Deregister,
+    /// List a service's instances.
+    ListInstances,
+    /// Publish a config (Raft-backed on r-nacos and embedded official Nacos).
+    PublishConfig,
+    /// Read a config.
+    GetConfig,
+}
+
+impl OpKind {
+    /// Does this operation write?
+    ///
+    /// ```
+    /// use nacos_chaos::workload::OpKind;
+    /// assert!(OpKind::PublishConfig.is_write());
+    /// assert!(!OpKind::GetConfig.is_write());
+    /// ```
+    pub fn is_write(self) -> bool {
+        !matches!(self, OpKind::ListInstances | OpKind::GetConfig)
+    }
+}
+
+/// How an operation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Acknowledged by the server.
+    Ok,
+    /// Definitely refused (server answered with an error).
+    Fail,
+    /// Indeterminate: timeout or transport error; a write may or may not have happened.
+    Unknown,
+}
+
+/// One operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Op {
+    /// Sequence number, unique within a history.
+    pub id: u64,
+    /// Node the operation was sent to (`n1`).
+    pub node: String,
+    /// Client that sent it (`http`, `sdk`).
+    pub client: String,
+    /// What it did.
+    pub kind: OpKind,
+    /// Service name or config dataId.
+    pub key: String,
+    /// Written value (instance `ip:port`, config content), if a write.
+    pub value: Option<String>,
+    /// Start, ms since run start.
+    pub start_ms: u64,
+    /// End, ms since run start.
+    pub end_ms: u64,
+    /// Outcome.
+    pub outcome: Outcome,
+    /// HTTP status, if any.
+    pub status: Option<u16>,
+    /// Error text (server body or transport error), if not Ok.
+    pub error: Option<String>,
+    /// What a read returned (instances as `ip:port`, or the config content).
+    pub read: Option<Vec<String>>,
+}
+
+impl Op {
+    /// An operation the harness refused without sending anything (the node is down by its
+    /// own hand, or has no port to reach): definitely did not happen, recorded as `Fail` at
+    /// one instant so availability reflects it.
+    ///
+    /// ```
+    /// use nacos_chaos::workload::{Op, OpKind, Outcome, Request};
+    /// let req = Request { kind: OpKind::GetConfig, key: "k".into(), value: None };
+    /// let op = Op::unsent("n2", "http", req, 1500, "node not running");
+    /// assert_eq!((op.outcome, op.start_ms, op.end_ms), (Outcome::Fail, 1500, 1500));
+    /// ```
+    pub fn unsent(node: &str, client: &str, req: Request, at_ms: u64, why: &str) -> Op {
+        Op {
+            id: 0,
+            node: node.into(),
+            client: client.into(),
+            kind: req.kind,
+            key: req.key,
+            value: req.value,
+            start_ms: at_ms,
+            end_ms: at_ms,
+            outcome: Outcome::Fail,
+            status: None,
+            error: Some(why.into()),
+            read: None,
+        }
+    }
+}
+
+/// A timestamped history of operations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    /// Operations, in the order they were recorded (not necessarily by time).
+    pub ops: Vec<Op>,
+}
+
+impl History {
+    /// Add an operation, assigning its id.
+    pub fn push(&mut self, mut op: Op) {
+        op.id = self.ops.len() as u64;
+        self.ops.push(op);
+    }
+
+    /// Operations sorted by start time (stable).
+    pub fn by_start(&self) -> Vec<&Op> {
+        let mut v: Vec<&Op> = self.ops.iter().collect();
+        v.sort_by_key(|o| (o.start_ms, o.id));
+        v
+    }
+}
+
+/// What one node returned for one key when read after heal (for durability/convergence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinalRead {
+    /// Node.
+    pub node: String,
+    /// Service name or config dataId.
+    pub key: String,
+    /// Read kind (ListInstances or GetConfig).
+    pub kind: OpKind,
+    /// Values seen (instances `ip:port`, or the single config content); None if the read failed.
+    pub values: Option<Vec<String>>,
+    /// Error text if the read failed.
+    pub error: Option<String>,
+}

@@ -1,0 +1,416 @@
+//! The continuous workload: one task per node sending a bounded, rate-limited mix of
+//! operations, recording every one into a shared [`History`]. Node endpoints are updated by
+//! the scenario runner after every step (ports change when containers are recreated).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::history::{FinalRead, History, Op, OpKind, Outcome};
+use super::probe::{KeySpace, Request, SERVICE, next_request, send};
+use crate::cluster::{Cluster, NodeState};
+use crate::flavor::ApiPaths;
+
+/// The HTTP probe's key space (the SDK probe has its own).
+const HTTP_KEYS: KeySpace<'static> = KeySpace {
+    key_prefix: "chaos-",
+    value_prefix: "v",
+    service: SERVICE,
+    port_base: 20000,
+    port_stride: 10000,
+    port_span: 40000,
+};
+
+/// Workload parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkloadSpec {
+    /// Operations per second per node.
+    pub rate_per_node: f64,
+    /// The mix, cycled in order.
+    pub ops: Vec<OpKind>,
+    /// Per-operation timeout.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Also probe every node through the official Rust client (`nacos-sdk`, gRPC), with the
+    /// same mix and rate (needs the `grpc-probe` feature; see [`WorkloadSpec::validate`]).
+    #[serde(default)]
+    pub sdk: bool,
+}
+
+impl Default for WorkloadSpec {
+    fn default() -> Self {
+        WorkloadSpec {
+            rate_per_node: 4.0,
+            ops: vec![
+                OpKind::PublishConfig,
+                OpKind::GetConfig,
+                OpKind::RegisterPersistent,
+                OpKind::ListInstances,
+            ],
+            timeout: Duration::from_secs(3),
+            sdk: false,
+        }
+    }
+}
+
+impl WorkloadSpec {
+    /// Check the spec can run in this build: `sdk = true` needs the `grpc-probe` feature.
+    ///
+    /// ```
+    /// use nacos_chaos::workload::WorkloadSpec;
+    /// assert!(WorkloadSpec::default().validate().is_ok());
+    /// let sdk = WorkloadSpec { sdk: true, ..Default::default() };
+    /// assert_eq!(sdk.validate().is_ok(), cfg!(feature = "grpc-probe"));
+    /// ```
+    pub fn validate(&self) -> crate::Result<()> {
+        if self.sdk && !cfg!(feature = "grpc-probe") {
+            return Err(crate::Error::Unsupported {
+                flavor: "this build".into(),
+                what: "the SDK probe (workload sdk = true)".into(),
+                why: "nacos-chaos was built without the `grpc-probe` cargo feature; rebuild \
+                      with `--features grpc-probe` (on by default)"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A node endpoint as the workload sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Node name.
+    pub node: String,
+    /// Base URL while the node is running.
+    pub base: Option<String>,
+    /// Host port the node's gRPC port is published on, while it is running.
+    pub grpc: Option<u16>,
+    /// Out of rotation: probes skip it.
+    pub drained: bool,
+}
+
+/// Endpoints of a cluster's nodes right now.
+pub fn endpoints(cluster: &Cluster) -> Vec<Endpoint> {
+    cluster
+        .nodes()
+        .iter()
+        .map(|n| Endpoint {
+            node: n.name().to_string(),
+            base: if n.state == NodeState::Running {
+                n.base_url()
+            } else {
+                None
+            },
+            grpc: n.grpc_port.filter(|_| n.state == NodeState::Running),
+            drained: false,
+        })
+        .collect()
+}
+
+/// A running workload.
+pub struct Workload {
+    history: Arc<Mutex<History>>,
+    drained: std::collections::BTreeSet<String>,
+    endpoints: watch::Sender<Vec<Endpoint>>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Workload {
+    /// Start probing every node of `cluster`. Written instance IPs are inside the run's own
+    /// subnet (never anyone else's address). With `spec.sdk`, each node also gets an SDK
+    /// probe task (see [`crate::workload::SdkClients`]).
+    ///
+    /// Panics if `spec.sdk` is set in a build without the `grpc-probe` feature: call
+    /// [`WorkloadSpec::validate`] first.
+    pub fn start(cluster: &Cluster, spec: &WorkloadSpec) -> Self {
+        if let Err(e) = spec.validate() {
+            panic!("{e}");
+        }
+        let history = Arc::new(Mutex::new(History::default()));
+        let (ep_tx, ep_rx) = watch::channel(endpoints(cluster));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let api = cluster.flavor().api(&cluster.spec().version);
+        let net = cluster.network().clone();
+        let epoch = cluster.epoch();
+        let period = Duration::from_secs_f64(1.0 / spec.rate_per_node.max(0.01));
+        let mut tasks = vec![];
+        for (i, n) in cluster.nodes().iter().enumerate() {
+            let ctx = Ctx {
+                node: n.name().to_string(),
+                index: i,
+                api: api.clone(),
+                http: cluster.http().clone(),
+                history: history.clone(),
+                endpoints: ep_rx.clone(),
+                stop: stop_rx.clone(),
+                ops: spec.ops.clone(),
+                timeout: spec.timeout,
+                epoch,
+                subnet_octet: net.octet,
+            };
+            tasks.push(tokio::spawn(node_loop(ctx, period)));
+            #[cfg(feature = "grpc-probe")]
+            if spec.sdk {
+                let ctx = super::sdk::SdkCtx {
+                    node: n.name().to_string(),
+                    index: i,
+                    history: history.clone(),
+                    endpoints: ep_rx.clone(),
+                    stop: stop_rx.clone(),
+                    ops: spec.ops.clone(),
+                    timeout: spec.timeout,
+                    epoch,
+                    subnet_octet: net.octet,
+                    service: super::sdk::sdk_service(cluster.run_id()),
+                };
+                tasks.push(tokio::spawn(super::sdk::sdk_loop(ctx, period)));
+            }
+        }
+        Workload {
+            history,
+            drained: Default::default(),
+            endpoints: ep_tx,
+            stop: stop_tx,
+            tasks,
+        }
+    }
+
+    /// Tell the probes where the nodes are now.
+    pub fn update(&self, cluster: &Cluster) {
+        let mut eps = endpoints(cluster);
+        for e in &mut eps {
+            e.drained = self.drained.contains(&e.node);
+        }
+        let _ = self.endpoints.send(eps);
+    }
+
+    /// Take a node out of (or back into) rotation, as a load balancer's readiness check
+    /// would: while drained, no operation is sent to it and none is recorded.
+    pub fn drain(&mut self, cluster: &Cluster, node: &str, drained: bool) {
+        if drained {
+            self.drained.insert(node.to_string());
+        } else {
+            self.drained.remove(node);
+        }
+        self.update(cluster);
+    }
+
+    /// A copy of the history so far.
+    pub fn snapshot(&self) -> History {
+        self.history.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+
+    /// Stop all probes (in-flight operations finish, bounded by their timeout).
+    pub async fn stop(self) -> History {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.history.lock().map(|h| h.clone()).unwrap_or_default()
+    }
+}
+
+struct Ctx {
+    node: String,
+    index: usize,
+    api: ApiPaths,
+    http: reqwest::Client,
+    history: Arc<Mutex<History>>,
+    endpoints: watch::Receiver<Vec<Endpoint>>,
+    stop: watch::Receiver<bool>,
+    ops: Vec<OpKind>,
+    timeout: Duration,
+    epoch: Instant,
+    subnet_octet: u8,
+}
+
+/// The probes' shared schedule: one tick per period, the operation mix cycled in order,
+/// until the workload is stopped.
+pub(crate) struct Schedule {
+    ticker: tokio::time::Interval,
+    stop: watch::Receiver<bool>,
+    ops: Vec<OpKind>,
+    seq: u64,
+}
+
+impl Schedule {
+    pub(crate) fn new(period: Duration, stop: watch::Receiver<bool>, ops: Vec<OpKind>) -> Self {
+        let mut ticker = tokio::time::interval(period);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Schedule {
+            ticker,
+            stop,
+            ops,
+            seq: 0,
+        }
+    }
+
+    /// The next operation kind and its 1-based sequence number; None once stopped.
+    pub(crate) async fn next(&mut self) -> Option<(OpKind, u64)> {
+        tokio::select! {
+            _ = self.ticker.tick() => {}
+            _ = self.stop.changed() => return None,
+        }
+        if *self.stop.borrow() || self.ops.is_empty() {
+            return None;
+        }
+        let kind = self.ops[(self.seq as usize) % self.ops.len()];
+        self.seq += 1;
+        Some((kind, self.seq))
+    }
+}
+
+async fn node_loop(ctx: Ctx, period: Duration) {
+    let mut schedule = Schedule::new(period, ctx.stop.clone(), ctx.ops.clone());
+    let mut last_key: Option<String> = None;
+    while let Some((kind, seq)) = schedule.next().await {
+        let (base, drained) = ctx
+            .endpoints
+            .borrow()
+            .get(ctx.index)
+            .map(|e| (e.base.clone(), e.drained))
+            .unwrap_or((None, false));
+        if drained {
+            continue;
+        }
+        let req = next_request(
+            &HTTP_KEYS,
+            &ctx.node,
+            ctx.index,
+            ctx.subnet_octet,
+            kind,
+            seq,
+            &mut last_key,
+        );
+        let op = match base {
+            Some(base) => {
+                send(
+                    &ctx.http,
+                    &base,
+                    &ctx.api,
+                    &ctx.node,
+                    &req,
+                    ctx.epoch,
+                    ctx.timeout,
+                )
+                .await
+            }
+            None => {
+                // The node is down by the harness's own hand: record a refused operation so
+                // availability reflects it, without sending traffic anywhere.
+                let now = ctx.epoch.elapsed().as_millis() as u64;
+                Op::unsent(&ctx.node, "http", req, now, "node not running")
+            }
+        };
+        if let Ok(mut h) = ctx.history.lock() {
+            h.push(op);
+        }
+    }
+}
+
+/// After heal: read every written config key and the probe service from every node,
+/// repeating (every 500 ms, up to `settle`) until all nodes agree — replication lag is not
+/// loss. Returns the last round.
+pub async fn final_reads(
+    cluster: &Cluster,
+    history: &History,
+    timeout: Duration,
+    settle: Duration,
+) -> Vec<FinalRead> {
+    let deadline = Instant::now() + settle;
+    loop {
+        let round = final_reads_once(cluster, history, timeout).await;
+        if agree(&round) || Instant::now() >= deadline {
+            return round;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn agree(reads: &[FinalRead]) -> bool {
+    use std::collections::BTreeMap;
+    let mut by_key: BTreeMap<(&str, OpKind), Vec<Option<Vec<String>>>> = BTreeMap::new();
+    for r in reads {
+        let mut v = r.values.clone();
+        if let Some(v) = v.as_mut() {
+            v.sort();
+        }
+        by_key.entry((r.key.as_str(), r.kind)).or_default().push(v);
+    }
+    by_key
+        .values()
+        .all(|vs| vs.iter().all(|v| v.is_some() && v == &vs[0]))
+}
+
+/// The distinct keys operations of one kind touched, sorted.
+fn distinct_keys(history: &History, kind: OpKind) -> Vec<String> {
+    let set: std::collections::BTreeSet<&str> = history
+        .ops
+        .iter()
+        .filter(|o| o.kind == kind)
+        .map(|o| o.key.as_str())
+        .collect();
+    set.into_iter().map(String::from).collect()
+}
+
+async fn final_reads_once(
+    cluster: &Cluster,
+    history: &History,
+    timeout: Duration,
+) -> Vec<FinalRead> {
+    let api = cluster.flavor().api(&cluster.spec().version);
+    let keys = distinct_keys(history, OpKind::PublishConfig);
+    // Every service a persistent instance was registered into (HTTP and SDK probes).
+    let services = distinct_keys(history, OpKind::RegisterPersistent);
+    let mut out = vec![];
+    for ep in endpoints(cluster) {
+        let mut reqs: Vec<Request> = keys
+            .iter()
+            .map(|k| Request {
+                kind: OpKind::GetConfig,
+                key: k.clone(),
+                value: None,
+            })
+            .collect();
+        reqs.extend(services.iter().map(|s| Request {
+            kind: OpKind::ListInstances,
+            key: s.clone(),
+            value: None,
+        }));
+        for r in reqs {
+            let (values, error) = match &ep.base {
+                None => (None, Some("node not running".to_string())),
+                Some(base) => {
+                    let op = send(
+                        cluster.http(),
+                        base,
+                        &api,
+                        &ep.node,
+                        &r,
+                        cluster.epoch(),
+                        timeout,
+                    )
+                    .await;
+                    if op.outcome == Outcome::Ok {
+                        (op.read, None)
+                    } else {
+                        (None, op.error)
+                    }
+                }
+            };
+            out.push(FinalRead {
+                node: ep.node.clone(),
+                key: r.key,
+                kind: r.kind,
+                values,
+                error,
+            });
+        }
+    }
+    out
+}

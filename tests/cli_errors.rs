@@ -1,0 +1,80 @@
+//! Bad input at the CLI edge: a clear error naming the cause and the fix, exit code 2,
+//! never a panic.
+
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_nacos-chaos");
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let mut c = Command::new(BIN);
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().expect("run the CLI");
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn unreachable_engine_names_the_fix() {
+    let (code, text) = run(
+        &["gc", "--dry-run"],
+        &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("docker engine") && text.contains("fix:"),
+        "{text}"
+    );
+    assert!(!text.contains("panicked"), "{text}");
+}
+
+#[test]
+fn invalid_flags_are_explained() {
+    let (code, text) = run(&["up", "--nodes", "4"], &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("1, 3 or 5"), "{text}");
+    let (code, text) = run(&["up", "--flavor", "zookeeper"], &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("expected 'rnacos' or 'official'"), "{text}");
+    let (code, text) = run(
+        &[
+            "matrix",
+            "suites/rnacos-restart-control.toml",
+            "--shard",
+            "3/2",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("1 <= i <= n"), "{text}");
+}
+
+#[test]
+fn a_bad_suite_points_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.toml");
+    std::fs::write(&p, "name = \"x\"\n[cluster]\nflavor = \"rnacos\"\n[versions]\nfrom = [\"0.8.8\"]\n[[steps]]\naction = \"start\"\ntimeout = \"forever\"\n").unwrap();
+    let (code, text) = run(&["run", p.to_str().unwrap()], &[]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("bad.toml:8:"), "{text}");
+    assert!(text.contains("hint:"), "{text}");
+}
+
+#[test]
+fn preflight_on_a_missing_dir_is_an_error_not_a_verdict() {
+    let (code, text) = run(
+        &[
+            "preflight",
+            "--data",
+            "/nonexistent/nacos",
+            "--members",
+            "a:8848,b:8848,c:8848",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("/nonexistent/nacos"), "{text}");
+}

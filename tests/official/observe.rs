@@ -1,0 +1,410 @@
+//! Raft observation: answers → GroupViews, and the checks that refuse stale leaders.
+
+use nacos_chaos::Error;
+use nacos_chaos::flavor::official::{Official, Readiness, parse_readiness};
+use nacos_chaos::flavor::{Flavor, GroupView, HttpAnswer, IdentityMode, Role};
+use rstest::rstest;
+use serde_json::Value;
+
+use super::{ans, fixture, node};
+
+const V1_SELF: &str = "/nacos/v1/core/cluster/self";
+const V1_NODES: &str = "/nacos/v1/core/cluster/nodes";
+const V1_READY: &str = "/nacos/v1/console/health/readiness";
+const V2_SELF: &str = "/nacos/v2/core/cluster/node/self";
+const V2_LIST: &str = "/nacos/v2/core/cluster/node/list";
+const V2_READY: &str = "/nacos/v2/console/health/readiness";
+const V3_SELF: &str = "/nacos/v3/admin/core/cluster/node/self";
+const V3_LIST: &str = "/nacos/v3/admin/core/cluster/node/list";
+const V3_READY: &str = "/nacos/v3/admin/core/state/readiness";
+
+const N1: &str = "172.28.0.11:7848";
+const N2: &str = "172.28.0.12:7848";
+const PEERS: [&str; 3] = [N1, N2, "172.28.0.13:7848"];
+
+fn parse(version: &str, answers: &[HttpAnswer]) -> Result<Vec<GroupView>, Error> {
+    Official::default().parse_raft(version, &node(1), answers)
+}
+
+fn healthy_v1() -> Vec<HttpAnswer> {
+    vec![
+        ans(V1_SELF, 200, "v1_self.json"),
+        ans(V1_NODES, 200, "v1_nodes.json"),
+        ans(V1_READY, 200, "v1_readiness_ok.txt"),
+    ]
+}
+
+fn view<'a>(views: &'a [GroupView], group: &str) -> &'a GroupView {
+    views
+        .iter()
+        .find(|v| v.group == group)
+        .unwrap_or_else(|| panic!("no view for {group}"))
+}
+
+/// The healthy 3-node picture every API generation must produce for n1.
+fn assert_healthy(version: &str, views: &[GroupView]) {
+    let mut names: Vec<String> = views.iter().map(|v| v.group.clone()).collect();
+    let mut want = Official::default().groups(version);
+    names.sort();
+    want.sort();
+    assert_eq!(names, want, "one view per expected group");
+    for v in views {
+        assert_eq!(v.members, PEERS, "{}", v.group);
+        assert!(v.learners.is_empty());
+        assert_eq!(v.discarded_leader, None, "{}", v.group);
+        if v.group == "naming_persistent_service" {
+            assert_eq!(v.role, Role::Leader);
+            assert_eq!(v.leader.as_deref(), Some(N1));
+            assert_eq!(v.term, Some(2));
+        } else {
+            assert_eq!(v.role, Role::Follower, "{}", v.group);
+            assert_eq!(v.leader.as_deref(), Some(N2), "{}", v.group);
+            assert_eq!(v.term, Some(3), "{}", v.group);
+        }
+    }
+}
+
+#[rstest]
+#[case::v1_2_4_1("2.4.1", [V1_SELF, V1_NODES, V1_READY], ["v1_self.json", "v1_nodes.json", "v1_readiness_ok.txt"])]
+#[case::v1_2_4_0_1("2.4.0.1", [V1_SELF, V1_NODES, V1_READY], ["v1_self.json", "v1_nodes.json", "v1_readiness_ok.txt"])]
+#[case::v2_2_4_1("2.4.1", [V2_SELF, V2_LIST, V2_READY], ["v2_node_self.json", "v2_node_list.json", "v2_readiness_ok.json"])]
+#[case::v3_3_0_3("3.0.3", [V3_SELF, V3_LIST, V3_READY], ["v3_node_self.json", "v3_node_list.json", "v3_readiness_ok.json"])]
+fn healthy_cluster_same_views(
+    #[case] version: &str,
+    #[case] paths: [&str; 3],
+    #[case] files: [&str; 3],
+) {
+    let answers: Vec<HttpAnswer> = paths
+        .iter()
+        .zip(files)
+        .map(|(p, f)| ans(p, 200, f))
+        .collect();
+    let views = parse(version, &answers).unwrap();
+    assert_healthy(version, &views);
+    // Answer order does not matter: the parser keys answers by path.
+    let reversed: Vec<HttpAnswer> = answers.into_iter().rev().collect();
+    assert_eq!(parse(version, &reversed).unwrap(), views);
+}
+
+#[test]
+fn hostname_mode_peers() {
+    let f = Official::default();
+    let answers = [
+        ans(V1_SELF, 200, "v1_self_hostname.json"),
+        ans(V1_NODES, 200, "v1_nodes_hostname.json"),
+        ans(V1_READY, 200, "v1_readiness_ok.txt"),
+    ];
+    let views = f.parse_raft("2.4.1", &node(1), &answers).unwrap();
+    let nps = view(&views, "naming_persistent_service");
+    assert_eq!(nps.role, Role::Leader);
+    assert_eq!(
+        nps.leader.as_deref(),
+        Some(f.peer_id(&node(1), IdentityMode::Hostname).as_str())
+    );
+    let cfg = view(&views, "nacos_config");
+    assert_eq!(cfg.role, Role::Follower);
+    assert_eq!(cfg.leader.as_deref(), Some("n2:7848"));
+    assert_eq!(cfg.members, ["n1:7848", "n2:7848", "n3:7848"]);
+}
+
+/// Replace the node-list answer of the healthy v1 set with an edited copy.
+fn with_nodes(edit: impl FnOnce(&mut Vec<Value>)) -> Vec<HttpAnswer> {
+    let mut doc: Value = serde_json::from_str(&fixture("v1_nodes_leader_down.json")).unwrap();
+    edit(doc["data"].as_array_mut().unwrap());
+    let mut answers = healthy_v1();
+    answers[1].body = doc.to_string();
+    answers
+}
+
+#[test]
+fn stale_leader_down_is_discarded() {
+    let views = parse("2.4.1", &with_nodes(|_| {})).unwrap();
+    let cfg = view(&views, "nacos_config");
+    assert_eq!(cfg.leader, None);
+    assert_eq!(cfg.role, Role::Unknown);
+    assert_eq!(cfg.term, Some(3), "term stays the last-known term");
+    let why = cfg.discarded_leader.as_deref().unwrap();
+    assert!(why.starts_with(N2), "{why}");
+    assert!(why.contains("172.28.0.12:8848 is DOWN"), "{why}");
+    // Groups led by a live member are unaffected.
+    let nps = view(&views, "naming_persistent_service");
+    assert_eq!(
+        (nps.role.clone(), nps.leader.as_deref()),
+        (Role::Leader, Some(N1))
+    );
+    assert_eq!(nps.discarded_leader, None);
+}
+
+#[test]
+fn stale_leader_reported_once_up_again() {
+    // Known-bad proof: the only difference from the stale case is the DOWN state.
+    let views = parse(
+        "2.4.1",
+        &with_nodes(|list| list[1]["state"] = Value::from("UP")),
+    )
+    .unwrap();
+    assert_healthy("2.4.1", &views);
+}
+
+#[rstest]
+#[case::suspicious("SUSPICIOUS")]
+#[case::starting("STARTING")]
+#[case::isolation("ISOLATION")]
+fn leader_member_not_up_is_discarded(#[case] state: &str) {
+    let views = parse("2.4.1", &with_nodes(|l| l[1]["state"] = Value::from(state))).unwrap();
+    let why = view(&views, "naming_instance_metadata")
+        .discarded_leader
+        .clone();
+    assert!(why.unwrap().contains(&format!("is {state}")));
+}
+
+#[test]
+fn leader_missing_from_node_list_is_discarded() {
+    let views = parse("2.4.1", &with_nodes(|list| drop(list.remove(1)))).unwrap();
+    let v = view(&views, "naming_persistent_service_v2");
+    assert_eq!(v.leader, None);
+    let why = v.discarded_leader.as_deref().unwrap();
+    assert!(why.contains("no member 172.28.0.12:8848"), "{why}");
+}
+
+#[test]
+fn group_error_discards_only_that_group() {
+    let mut doc: Value = serde_json::from_str(&fixture("v1_self.json")).unwrap();
+    doc["data"]["extendInfo"]["raftMetaData"]["metaDataMap"]["nacos_config"]["errMsg"] =
+        Value::from("StateMachine error");
+    let mut answers = healthy_v1();
+    answers[0].body = doc.to_string();
+    let views = parse("2.4.1", &answers).unwrap();
+    let cfg = view(&views, "nacos_config");
+    assert_eq!(cfg.leader, None);
+    assert!(
+        cfg.discarded_leader
+            .as_deref()
+            .unwrap()
+            .contains("StateMachine error")
+    );
+    assert_eq!(
+        view(&views, "naming_service_metadata").leader.as_deref(),
+        Some(N2)
+    );
+}
+
+#[rstest]
+#[case::v1_500("2.4.1", V1_READY, 500, "v1_readiness_not_ready.txt")]
+#[case::v2_code_30000("2.4.1", V2_READY, 200, "v2_readiness_not_ready.json")]
+#[case::v3_500("3.0.3", V3_READY, 500, "v3_readiness_not_ready.json")]
+fn not_ready_discards_every_leader(
+    #[case] version: &str,
+    #[case] path: &str,
+    #[case] status: u16,
+    #[case] file: &str,
+) {
+    let mut answers = healthy_v1();
+    if version.starts_with('3') {
+        answers = vec![
+            ans(V3_SELF, 200, "v3_node_self.json"),
+            ans(V3_LIST, 200, "v3_node_list.json"),
+        ];
+    } else {
+        answers.pop();
+    }
+    answers.push(ans(path, status, file));
+    let views = parse(version, &answers).unwrap();
+    assert!(!views.is_empty());
+    for v in &views {
+        assert_eq!(v.leader, None, "{}", v.group);
+        assert_eq!(v.role, Role::Unknown);
+        let why = v.discarded_leader.as_deref().unwrap();
+        assert!(why.contains("naming not in readiness"), "{why}");
+    }
+}
+
+#[rstest]
+#[case::v1_ok("2.4.1", V1_READY, 200, "v1_readiness_ok.txt", true)]
+#[case::v1_bad("2.4.1", V1_READY, 500, "v1_readiness_not_ready.txt", false)]
+#[case::v2_ok("2.4.1", V2_READY, 200, "v2_readiness_ok.json", true)]
+#[case::v2_bad("2.4.1", V2_READY, 200, "v2_readiness_not_ready.json", false)]
+#[case::v3_ok("3.0.3", V3_READY, 200, "v3_readiness_ok.json", true)]
+#[case::v3_bad("3.0.3", V3_READY, 500, "v3_readiness_not_ready.json", false)]
+fn readiness_answers(
+    #[case] version: &str,
+    #[case] path: &str,
+    #[case] status: u16,
+    #[case] file: &str,
+    #[case] ready: bool,
+) {
+    let r = parse_readiness(version, "n1", &ans(path, status, file)).unwrap();
+    assert_eq!(r.is_ready(), ready, "{r:?}");
+    if let Readiness::NotReady(why) = r {
+        assert_eq!(why, "naming not in readiness");
+    }
+}
+
+fn protocol_error(version: &str, answers: &[HttpAnswer]) -> String {
+    match parse(version, answers) {
+        Err(e @ Error::Protocol { .. }) => e.to_string(),
+        other => panic!("expected a protocol error, got {other:?}"),
+    }
+}
+
+#[rstest]
+#[case::self_path(0)]
+#[case::nodes_path(1)]
+#[case::readiness_path(2)]
+fn transport_failure_names_node_and_path(#[case] which: usize) {
+    let mut answers = healthy_v1();
+    answers[which].status = 0;
+    answers[which].body = fixture("transport_failure.txt");
+    let msg = protocol_error("2.4.1", &answers);
+    let path = answers[which].path.clone();
+    assert!(msg.contains("from n1 "), "{msg}");
+    assert!(msg.contains(&path), "{msg}");
+    assert!(
+        msg.contains("transport failure") && msg.contains("Connection refused"),
+        "{msg}"
+    );
+}
+
+#[rstest]
+#[case::self_html(0)]
+#[case::nodes_html(1)]
+fn non_json_body_is_protocol_error(#[case] which: usize) {
+    let mut answers = healthy_v1();
+    answers[which].body = fixture("non_json.html");
+    let msg = protocol_error("2.4.1", &answers);
+    assert!(
+        msg.contains(&answers[which].path) && msg.contains("not JSON"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn failed_envelope_is_protocol_error() {
+    let mut answers = healthy_v1();
+    answers[0] = ans(V1_SELF, 200, "v1_failed_result.json");
+    let msg = protocol_error("2.4.1", &answers);
+    assert!(
+        msg.contains("code Some(500)") && msg.contains("caused: not ready"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn gone_410_on_3x_names_the_switch() {
+    let answers = [
+        ans(V3_SELF, 200, "v3_node_self.json"),
+        ans(V2_LIST, 410, "v3_gone_410.json"),
+        ans(V3_READY, 200, "v3_readiness_ok.json"),
+    ];
+    let msg = protocol_error("3.0.3", &answers);
+    assert!(msg.contains("HTTP 410"), "{msg}");
+    assert!(
+        msg.contains("`nacos.core.api.compatibility.admin.enabled` is off"),
+        "{msg}"
+    );
+    assert!(msg.contains(V3_LIST), "{msg}");
+}
+
+#[test]
+fn gone_410_without_body_uses_path_type() {
+    // v1 console readiness is CONSOLE_API: its switch is the console one.
+    let a = HttpAnswer {
+        path: V1_READY.into(),
+        status: 410,
+        body: String::new(),
+    };
+    let msg = parse_readiness("3.0.3", "n1", &a).unwrap_err().to_string();
+    assert!(
+        msg.contains("`nacos.core.api.compatibility.console.enabled` is off"),
+        "{msg}"
+    );
+    assert!(msg.contains(V3_READY), "{msg}");
+}
+
+#[test]
+fn gone_410_on_2x_is_not_blamed_on_switches() {
+    let mut answers = healthy_v1();
+    answers[1].status = 410;
+    let msg = protocol_error("2.4.1", &answers);
+    assert!(
+        msg.contains("HTTP 410") && !msg.contains("compatibility"),
+        "{msg}"
+    );
+}
+
+#[rstest]
+#[case::no_self(0, "no cluster self answer")]
+#[case::no_nodes(1, "no cluster node list answer")]
+#[case::no_readiness(2, "no readiness answer")]
+fn missing_answer_is_protocol_error(#[case] drop_at: usize, #[case] want: &str) {
+    let mut answers = healthy_v1();
+    answers.remove(drop_at);
+    let msg = protocol_error("2.4.1", &answers);
+    assert!(msg.contains(want), "{msg}");
+}
+
+#[test]
+fn duplicate_or_unknown_paths_are_rejected() {
+    let mut answers = healthy_v1();
+    answers.push(ans(V2_SELF, 200, "v2_node_self.json"));
+    assert!(protocol_error("2.4.1", &answers).contains("twice"));
+    let mut answers = healthy_v1();
+    answers[1].path = "/nacos/v1/core/cluster/simple/nodes".into();
+    assert!(protocol_error("2.4.1", &answers).contains("not a cluster or readiness path"));
+}
+
+#[test]
+fn wrong_node_answering_is_rejected() {
+    let err = Official::default()
+        .parse_raft("2.4.1", &node(2), &healthy_v1())
+        .unwrap_err();
+    assert!(err.to_string().contains("wrong node probed"), "{err}");
+}
+
+#[test]
+fn node_without_raft_metadata_has_no_views() {
+    let mut answers = healthy_v1();
+    answers[0] = ans(V1_SELF, 200, "v1_self_no_raft.json");
+    assert_eq!(parse("2.4.1", &answers).unwrap(), Vec::<GroupView>::new());
+}
+
+#[test]
+fn bad_version_is_config_error() {
+    let err = parse("latest", &healthy_v1()).unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err}");
+}
+
+#[rstest]
+#[case::v2_other_code(
+    V2_READY,
+    200,
+    r#"{"code":30001,"message":"","data":null}"#,
+    Some("HTTP 200, code 30001")
+)]
+#[case::v1_empty_500(V1_READY, 500, "", Some("HTTP 500"))]
+#[case::v1_503_text(
+    V1_READY,
+    503,
+    "config not in readiness",
+    Some("config not in readiness")
+)]
+#[case::json_without_code(V2_READY, 200, r#"{"status":"UP"}"#, None)]
+#[case::odd_200_text(V1_READY, 200, "maybe", None)]
+#[case::redirect(V1_READY, 302, "", None)]
+fn readiness_edge_cases(
+    #[case] path: &str,
+    #[case] status: u16,
+    #[case] body: &str,
+    #[case] not_ready: Option<&str>,
+) {
+    let a = HttpAnswer {
+        path: path.into(),
+        status,
+        body: body.into(),
+    };
+    match (parse_readiness("2.4.1", "n1", &a), not_ready) {
+        (Ok(Readiness::NotReady(why)), Some(want)) => assert_eq!(why, want),
+        (Err(e @ Error::Protocol { .. }), None) => assert!(e.to_string().contains(path), "{e}"),
+        (other, want) => panic!("{body:?}: got {other:?}, want not-ready {want:?}"),
+    }
+}

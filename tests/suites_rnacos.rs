@@ -1,0 +1,332 @@
+//! The shipped r-nacos suites, end to end on real clusters, with their artifacts checked:
+//! verdict JSON validated against its schema, JUnit parsed, HTML holding the timeline.
+//! Versions can be overridden for nightly runs with NACOS_CHAOS_RNACOS_FROM / _TO.
+
+mod common;
+
+use nacos_chaos::check::Status;
+use nacos_chaos::report::RunRecord;
+use nacos_chaos::scenario::{RunOptions, Suite, run};
+use rstest::rstest;
+
+fn status(r: &RunRecord, check: &str) -> Status {
+    r.verdicts
+        .iter()
+        .find(|v| v.check == check)
+        .map(|v| v.status)
+        .unwrap_or_else(|| panic!("no {check} verdict"))
+}
+
+async fn run_suite(file: &str, to: Option<String>) -> Option<(RunRecord, std::path::PathBuf)> {
+    common::engine_or_skip(file).await?;
+    let suite = Suite::load(format!("suites/{file}")).expect("suite");
+    let results = tempfile::tempdir().unwrap().keep();
+    let from = if suite.versions.to.is_empty() {
+        suite.versions.from[0].clone()
+    } else {
+        common::rnacos_from()
+    };
+    let to = if suite.versions.to.is_empty() {
+        None
+    } else {
+        to.or(Some(common::RNACOS_TO.to_string()))
+    };
+    let r = run(
+        &suite,
+        &from,
+        to.as_deref(),
+        &RunOptions {
+            results: results.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(r.error.is_none(), "runner error: {:?}", r.error);
+    let dir = results.join(&r.run_id);
+    check_artifacts(&r, &dir);
+    // The run left nothing behind.
+    let engine = nacos_chaos::docker::Engine::connect("check").await.unwrap();
+    assert!(engine.inventory(Some(&r.run_id)).await.unwrap().is_empty());
+    Some((r, dir))
+}
+
+fn check_artifacts(r: &RunRecord, dir: &std::path::Path) {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("verdict.json")).unwrap()).unwrap();
+    nacos_chaos::report::validate(&json)
+        .unwrap_or_else(|e| panic!("verdict.json violates its schema: {e:?}"));
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    assert!(junit.starts_with("<?xml"), "{junit}");
+    assert_eq!(
+        junit.matches("<testcase").count(),
+        r.verdicts.len(),
+        "{junit}"
+    );
+    let failures = r.unmet_expectations().len();
+    assert_eq!(junit.matches("<failure").count(), failures, "{junit}");
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<svg") && html.contains(&r.scenario));
+    let md = std::fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(md.contains(&r.scenario));
+    assert!(dir.join("logs/n1/console.log").exists());
+}
+
+#[rstest]
+#[tokio::test]
+async fn whole_cluster_ip_change_is_judged_with_the_right_reasons() {
+    let Some((r, _)) = run_suite("rnacos-ip-change-all.toml", None).await else {
+        return;
+    };
+    assert_eq!(status(&r, "leader"), Status::Fail);
+    assert_eq!(status(&r, "availability"), Status::Fail);
+    assert_eq!(status(&r, "signatures"), Status::Fail);
+    let sig = r.verdicts.iter().find(|v| v.check == "signatures").unwrap();
+    assert!(
+        sig.evidence
+            .iter()
+            .any(|e| e.text.contains("unknown the raft leader addr!")),
+        "{sig:?}"
+    );
+    // Durability names exactly which acknowledged writes are missing, and where.
+    let d = r.verdicts.iter().find(|v| v.check == "durability").unwrap();
+    if d.status == Status::Fail {
+        assert!(
+            d.evidence.iter().any(|e| e.text.starts_with("LOST")),
+            "{d:?}"
+        );
+    }
+    // Preflight predicted it on the copied data dirs.
+    let pf = r
+        .steps
+        .iter()
+        .find(|s| s.name.starts_with("preflight"))
+        .unwrap();
+    assert_eq!(
+        pf.detail.matches("QuorumImpossible").count(),
+        3,
+        "{}",
+        pf.detail
+    );
+    assert!(r.as_expected(), "{:?}", r.unmet_expectations());
+}
+
+#[rstest]
+#[tokio::test]
+async fn clean_full_restart_passes_every_check() {
+    let Some((r, _)) = run_suite("rnacos-restart-control.toml", None).await else {
+        return;
+    };
+    let pf = r
+        .steps
+        .iter()
+        .find(|s| s.name.starts_with("preflight"))
+        .unwrap();
+    // r-nacos finding (README; reproduced every run by tests/log_boundary_rnacos.rs): when a
+    // log record happens to begin on one of r-nacos's 1024-byte read boundaries, a restart
+    // cuts the log there; it boots by replaying the shorter prefix, its boot membership
+    // regresses, and acknowledged writes are lost. Bring-up proved every boot
+    // membership whole, so a regressed one after the run is that finding. It is accepted
+    // only with that signature: a node booting with a strict subset of the membership,
+    // convergence naming it, and the leader, availability and signatures checks passing.
+    let whole = ["1", "2", "3"];
+    let regressed: Vec<_> = r
+        .boot_memberships
+        .iter()
+        .filter(|b| {
+            b.members.as_ref().is_some_and(|m| {
+                m.len() < whole.len() && m.iter().all(|id| whole.contains(&id.as_str()))
+            })
+        })
+        .collect();
+    if !regressed.is_empty() {
+        eprintln!(
+            "r-nacos finding reproduced: boot membership regressed after a clean restart: \
+             {regressed:?}; preflight right after the restart: {}",
+            pf.detail
+        );
+        for check in ["leader", "availability", "signatures"] {
+            assert_eq!(status(&r, check), Status::Pass, "{check}");
+        }
+        let conv = r
+            .verdicts
+            .iter()
+            .find(|v| v.check == "convergence")
+            .unwrap();
+        // Restart safety names it; if the live views already differ, that is named instead.
+        assert!(
+            conv.summary
+                .contains("would boot with another membership than the live one")
+                || conv.summary.contains("membership differs"),
+            "{}",
+            conv.summary
+        );
+        return;
+    }
+    for v in &r.verdicts {
+        assert_eq!(v.status, Status::Pass, "{}: {}", v.check, v.summary);
+    }
+    assert_eq!(pf.detail.matches(": Ok").count(), 3, "{}", pf.detail);
+}
+
+#[rstest]
+#[tokio::test]
+async fn rolling_upgrade_with_majority_ip_change_fails_for_the_right_reasons() {
+    let to = std::env::var("NACOS_CHAOS_RNACOS_TO").ok();
+    let Some((r, _)) = run_suite("rnacos-rolling-upgrade-ip-change.toml", to).await else {
+        return;
+    };
+    assert_eq!(status(&r, "leader"), Status::Fail);
+    let leader = r.verdicts.iter().find(|v| v.check == "leader").unwrap();
+    assert!(
+        leader.summary.contains("without a leader"),
+        "{}",
+        leader.summary
+    );
+    assert_eq!(status(&r, "availability"), Status::Fail);
+    assert_eq!(status(&r, "signatures"), Status::Fail);
+    assert!(
+        r.checkpoints
+            .iter()
+            .filter(|c| c.name.starts_with("after"))
+            .any(|c| c.time_to_leader_ms.is_none())
+    );
+}
+
+#[rstest]
+#[tokio::test]
+async fn plain_rolling_upgrade_keeps_a_leader_and_loses_nothing_outside_the_upgrade() {
+    let to = std::env::var("NACOS_CHAOS_RNACOS_TO").ok();
+    let Some((r, _)) = run_suite("rnacos-rolling-upgrade.toml", to).await else {
+        return;
+    };
+    assert_eq!(status(&r, "leader"), Status::Pass, "{:?}", r.checkpoints);
+    assert_eq!(status(&r, "availability"), Status::Pass);
+    assert_eq!(status(&r, "signatures"), Status::Pass);
+    // r-nacos finding (see the suite): writes acknowledged while a node restarts can be
+    // lost. Whatever is lost must have been acknowledged inside the upgrade step's window.
+    let up = r
+        .steps
+        .iter()
+        .find(|s| s.name.starts_with("upgrade"))
+        .unwrap();
+    let d = r.verdicts.iter().find(|v| v.check == "durability").unwrap();
+    for e in d.evidence.iter().filter(|e| e.text.starts_with("LOST")) {
+        let acked: u64 = e
+            .text
+            .split("acked at ")
+            .nth(1)
+            .and_then(|t| t.split(' ').next())
+            .and_then(|t| t.parse().ok())
+            .expect("ack time in evidence");
+        assert!(
+            acked >= up.start_ms && acked <= up.end_ms,
+            "lost write outside the upgrade window {}..{}: {}",
+            up.start_ms,
+            up.end_ms,
+            e.text
+        );
+    }
+}
+
+#[rstest]
+#[tokio::test]
+async fn upgrade_across_the_storage_change_loses_every_write_silently() {
+    let Some(engine) = common::engine_or_skip("storage_change").await else {
+        return;
+    };
+    drop(engine);
+    let suite = Suite::load("suites/rnacos-0.4-to-0.5-storage.toml").expect("suite");
+    let results = tempfile::tempdir().unwrap().keep();
+    let r = run(
+        &suite,
+        "0.4.3",
+        Some("0.5.13"),
+        &RunOptions {
+            results: results.clone(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(r.error.is_none(), "runner error: {:?}", r.error);
+    check_artifacts(&r, &results.join(&r.run_id));
+    assert_eq!(status(&r, "availability"), Status::Pass);
+    // 0.5.13 finds no store it can read, so the restarted nodes form a NEW cluster, all
+    // started at once: n1 initialises, the others send their one join request ~0.5 s after
+    // start. Usually the cluster forms whole; sometimes a join reaches n1 before it leads and
+    // is never retried, and that node stays outside for good, holding only itself. The
+    // harness must then report it (leader + convergence FAIL) and nothing else.
+    let outsiders = lost_joins(&r);
+    if outsiders.is_empty() {
+        assert_eq!(status(&r, "leader"), Status::Pass);
+        assert_eq!(status(&r, "convergence"), Status::Pass);
+        assert!(r.as_expected(), "{:?}", r.unmet_expectations());
+    } else {
+        eprintln!("r-nacos finding reproduced: {outsiders:?} never joined the re-formed cluster");
+        let leader = r.verdicts.iter().find(|v| v.check == "leader").unwrap();
+        let conv = r
+            .verdicts
+            .iter()
+            .find(|v| v.check == "convergence")
+            .unwrap();
+        assert_eq!(leader.status, Status::Fail);
+        assert!(
+            leader.summary.starts_with("1 checkpoint"),
+            "{}",
+            leader.summary
+        );
+        assert_eq!(conv.status, Status::Fail);
+        assert!(
+            conv.summary.contains("membership differs") && !conv.summary.contains("content"),
+            "{}",
+            conv.summary
+        );
+        let unmet: Vec<String> = r.unmet_expectations().into_iter().map(|u| u.0).collect();
+        assert_eq!(unmet, ["leader", "convergence"]);
+    }
+    // Either way: every acknowledged write from before the upgrade is gone, on every node.
+    let d = r.verdicts.iter().find(|v| v.check == "durability").unwrap();
+    assert_eq!(d.status, Status::Fail);
+    let acked = r
+        .history
+        .ops
+        .iter()
+        .filter(|o| {
+            o.kind == nacos_chaos::workload::OpKind::PublishConfig
+                && o.outcome == nacos_chaos::workload::Outcome::Ok
+        })
+        .count();
+    let lost = d
+        .evidence
+        .iter()
+        .filter(|e| e.text.starts_with("LOST"))
+        .count();
+    assert!(
+        acked > 0 && lost == acked,
+        "{lost} lost of {acked} acknowledged"
+    );
+}
+
+/// Nodes that, at the end of a run, hold a membership of only themselves and see no leader
+/// while a majority of the others agree on one (a join r-nacos lost).
+fn lost_joins(r: &RunRecord) -> Vec<String> {
+    let last = r.observations.last().expect("observations");
+    let alone: Vec<String> = last
+        .nodes
+        .iter()
+        .filter(|n| {
+            n.groups
+                .first()
+                .is_some_and(|g| g.leader.is_none() && g.members == [n.peer_id.clone()])
+        })
+        .map(|n| n.node.clone())
+        .collect();
+    let led = last
+        .nodes
+        .iter()
+        .filter(|n| n.groups.first().is_some_and(|g| g.leader.is_some()))
+        .count();
+    if !alone.is_empty() {
+        assert!(led * 2 > last.nodes.len(), "no majority formed: {last:?}");
+    }
+    alone
+}
