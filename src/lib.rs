@@ -21,6 +21,7 @@ pub mod error;
 pub mod fault;
 pub mod flavor;
 pub mod image;
+pub mod poll;
 pub mod preflight;
 pub mod report;
 pub mod scenario;

@@ -190,3 +190,64 @@ async fn an_interrupted_scenario_leaves_nothing() {
     let left = engine.inventory(Some(&run)).await.unwrap();
     assert!(left.is_empty(), "an interrupted scenario left {left:?}");
 }
+
+/// An interrupted run can have a create request in flight: the engine creates the container
+/// after gc listed the run, and the volume it mounts is then "in use" (CI saw exactly this:
+/// 409 on `remove volume` during an interrupted `up`). gc must outlast such a holder rather
+/// than give up on the first conflict. Here another run's container (which gc of this run
+/// does not list) holds the volume for 3 s and then removes itself; gc starts while it runs.
+#[tokio::test]
+async fn gc_outlasts_a_volume_held_by_a_container_it_did_not_list() {
+    use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
+    use bollard::query_parameters::{CreateContainerOptionsBuilder, StartContainerOptions};
+
+    let Some(engine) = common::engine_or_skip("gc_in_use").await else {
+        return;
+    };
+    let image = nacos_chaos::image::ensure_tools(&engine)
+        .await
+        .expect("tools image");
+    let run = Engine::connect(new_run_id()).await.unwrap();
+    let volume = format!("nchaos-{}-n1-data", run.run_id());
+    run.create_volume(&volume, "n1").await.unwrap();
+    let other = Engine::connect(new_run_id()).await.unwrap();
+    let holder = format!("nchaos-{}-holder", other.run_id());
+    let body = ContainerCreateBody {
+        image: Some(image),
+        cmd: Some(vec!["sleep".into(), "3".into()]),
+        labels: Some(other.labels(&[])),
+        host_config: Some(HostConfig {
+            network_mode: Some("none".into()),
+            auto_remove: Some(true),
+            mounts: Some(vec![Mount {
+                target: Some("/data".into()),
+                source: Some(volume.clone()),
+                typ: Some(MountType::VOLUME),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let opts = CreateContainerOptionsBuilder::new().name(&holder).build();
+    let docker = other.client();
+    docker.create_container(Some(opts), body).await.unwrap();
+    docker
+        .start_container(&holder, None::<StartContainerOptions>)
+        .await
+        .unwrap();
+    assert_eq!(
+        other.state(&holder).await.unwrap().as_deref(),
+        Some("running"),
+        "the holder must hold the volume when gc starts"
+    );
+
+    let removed = run
+        .gc(Some(run.run_id()))
+        .await
+        .expect("gc outlasts the holder");
+    assert_eq!(removed.volumes, vec![volume]);
+    assert!(run.inventory(Some(run.run_id())).await.unwrap().is_empty());
+    assert_eq!(other.state(&holder).await.unwrap(), None, "holder gone");
+    other.gc(Some(other.run_id())).await.unwrap();
+}

@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use super::Cluster;
-use super::bringup::Poll;
 use crate::error::Result;
+use crate::poll::Poll;
 
 /// The membership one node would boot with.
 ///

@@ -12,67 +12,7 @@ use super::{Cluster, NodeState};
 use crate::docker::ContainerRequest;
 use crate::error::{Error, Result};
 use crate::flavor::{FlavorKind, HttpAnswer, Membership, RenderCtx, Role};
-
-/// Poll interval of every wait (the issue asks for at most 100 ms).
-pub const POLL: Duration = Duration::from_millis(100);
-/// A condition polled against a deadline: every wait of the harness (and of its tests) is a
-/// loop that checks, then calls [`Poll::next`] with the reason it is not there yet — never a
-/// bare sleep.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() {
-/// use nacos_chaos::cluster::Poll;
-/// let mut poll = Poll::new("a counter to reach 3", std::time::Duration::from_secs(5));
-/// let mut n = 0;
-/// while n < 3 {
-///     n += 1;
-///     poll.next(format!("at {n}")).await.unwrap();
-/// }
-/// let mut never = Poll::new("never", std::time::Duration::ZERO);
-/// let e = never.next("still no".into()).await.unwrap_err();
-/// assert!(e.to_string().contains("still no"));
-/// # }
-/// ```
-#[derive(Debug)]
-pub struct Poll {
-    what: String,
-    timeout: Duration,
-    t0: Instant,
-    tick: Instant,
-}
-
-impl Poll {
-    /// Start polling for `what`, giving up after `timeout`.
-    pub fn new(what: impl Into<String>, timeout: Duration) -> Self {
-        let now = Instant::now();
-        Poll {
-            what: what.into(),
-            timeout,
-            t0: now,
-            tick: now,
-        }
-    }
-
-    /// Time since the poll started.
-    pub fn elapsed(&self) -> Duration {
-        self.t0.elapsed()
-    }
-
-    /// Not there yet (`why`): [`Error::Timeout`] carrying `why` once the deadline has
-    /// passed, otherwise wait out the rest of this [`POLL`] interval.
-    pub async fn next(&mut self, why: String) -> Result<()> {
-        if self.t0.elapsed() >= self.timeout {
-            return Err(Error::Timeout {
-                what: self.what.clone(),
-                waited: self.t0.elapsed(),
-                last: why,
-            });
-        }
-        tokio::time::sleep(POLL.saturating_sub(self.tick.elapsed())).await;
-        self.tick = Instant::now();
-        Ok(())
-    }
-}
+use crate::poll::Poll;
 
 /// Whole bring-up attempts for joining flavors before giving up.
 pub const BRINGUP_ATTEMPTS: u32 = 3;
@@ -403,7 +343,7 @@ impl Cluster {
         obs
     }
 
-    /// Poll `cond` on a fresh observation every [`POLL`] until it yields a value or the
+    /// Poll `cond` on a fresh observation every [`POLL`](crate::poll::POLL) until it yields a value or the
     /// deadline passes.
     pub async fn wait_until<T>(
         &mut self,

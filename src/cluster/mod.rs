@@ -17,8 +17,9 @@ mod node;
 pub mod observe;
 mod ops;
 
+pub use crate::poll::{POLL, Poll};
 pub use boot_membership::{BootMembership, boot_drift};
-pub use bringup::{BRINGUP_ATTEMPTS, LeaderReport, MIN_BRINGUP, POLL, Poll};
+pub use bringup::{BRINGUP_ATTEMPTS, LeaderReport, MIN_BRINGUP};
 pub use node::{Node, NodeState};
 pub use ops::{MembershipPolicy, Recreate};
 

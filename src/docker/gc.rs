@@ -2,6 +2,7 @@
 //! those, never anything else.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use bollard::query_parameters::{
     ListContainersOptions, ListNetworksOptions, ListVolumesOptions, RemoveVolumeOptions,
@@ -10,6 +11,7 @@ use serde::Serialize;
 
 use super::{Engine, LABEL_MANAGED, LABEL_RUN};
 use crate::error::{Error, Result};
+use crate::poll::Poll;
 
 /// Resources found (or removed) for a label selection.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -98,15 +100,49 @@ impl Engine {
         Ok(inv)
     }
 
-    /// Remove managed resources (containers first, then networks and volumes). Returns what
-    /// was removed.
+    /// Remove managed resources (containers first, then networks and volumes), all runs
+    /// (`run = None`) or one run. Returns what was removed.
+    ///
+    /// Removal repeats until a fresh inventory is empty: a create request that was in flight
+    /// when its run was interrupted can still land after the first listing, and the volume it
+    /// mounts is then "in use". Such conflicts are retried for up to [`GC_SETTLE`]; any other
+    /// error, or a conflict that outlives it, is returned naming the resource.
     pub async fn gc(&self, run: Option<&str>) -> Result<Inventory> {
-        let inv = self.inventory(run).await?;
+        let mut removed = Inventory::default();
+        let mut poll = Poll::new("labelled resources to be removed", GC_SETTLE);
+        // Why the previous pass did not finish the job (None before the first pass).
+        let mut again: Option<(String, Option<Error>)> = None;
+        loop {
+            let inv = self.inventory(run).await?;
+            if inv.is_empty() {
+                return Ok(removed);
+            }
+            if let Some((why, conflict)) = again.take()
+                && let Err(timeout) = poll.next(why).await
+            {
+                return Err(conflict.unwrap_or(timeout));
+            }
+            again = match self.gc_pass(&inv, &mut removed).await {
+                Ok(()) => Some((format!("still listed after a removal pass: {inv:?}"), None)),
+                Err(Removal::Conflict(e)) => Some((e.to_string(), Some(e))),
+                Err(Removal::Failed(e)) => return Err(e),
+            };
+        }
+    }
+
+    /// One removal pass over `inv`, recording what went into `removed`.
+    async fn gc_pass(
+        &self,
+        inv: &Inventory,
+        removed: &mut Inventory,
+    ) -> std::result::Result<(), Removal> {
         for c in &inv.containers {
-            self.remove_container(c).await?;
+            self.remove_container(c).await.map_err(Removal::from)?;
+            push_new(&mut removed.containers, c);
         }
         for n in &inv.networks {
-            self.remove_network(n).await?;
+            self.remove_network(n).await.map_err(Removal::from)?;
+            push_new(&mut removed.networks, n);
         }
         for v in &inv.volumes {
             match self
@@ -118,9 +154,52 @@ impl Engine {
                 Err(bollard::errors::Error::DockerResponseServerError {
                     status_code: 404, ..
                 }) => {}
-                Err(e) => return Err(Error::docker(format!("remove volume {v}"), e)),
+                Err(e) => return Err(Error::docker(format!("remove volume {v}"), e).into()),
             }
+            push_new(&mut removed.volumes, v);
         }
-        Ok(inv)
+        Ok(())
+    }
+}
+
+/// How long [`Engine::gc`] keeps retrying a resource that is still in use.
+pub const GC_SETTLE: Duration = Duration::from_secs(30);
+
+/// Why a removal pass stopped.
+enum Removal {
+    /// Still in use by something a later pass may remove (HTTP 409, or 403 for a network
+    /// with endpoints on old engines).
+    Conflict(Error),
+    /// Anything else.
+    Failed(Error),
+}
+
+impl From<Error> for Removal {
+    fn from(e: Error) -> Self {
+        if is_conflict(&e) {
+            Removal::Conflict(e)
+        } else {
+            Removal::Failed(e)
+        }
+    }
+}
+
+/// Is `e` an engine refusal that a later pass can clear (the resource is still in use)?
+fn is_conflict(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Docker {
+            source: bollard::errors::Error::DockerResponseServerError {
+                status_code: 409 | 403,
+                ..
+            },
+            ..
+        }
+    )
+}
+
+fn push_new(list: &mut Vec<String>, name: &str) {
+    if !list.iter().any(|n| n == name) {
+        list.push(name.to_string());
     }
 }
