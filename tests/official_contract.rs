@@ -211,6 +211,8 @@ fn signature_matches_real_messages() {
 fn capabilities() {
     let c = Official::default().capabilities();
     assert!(c.raft_config && c.raft_naming && c.hostname_mode && c.grpc);
+    // Every node gets the whole membership (NACOS_SERVERS / cluster.conf) at start: no joins.
+    assert!(!c.joins);
     let note = c.clock_skew.expect("clock skew note");
     assert!(note.contains("libfaketime"), "{note}");
 }

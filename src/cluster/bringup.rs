@@ -11,7 +11,7 @@ use super::observe::{Agreement, NodeObservation, Observation, agreements};
 use super::{Cluster, NodeState};
 use crate::docker::ContainerRequest;
 use crate::error::{Error, Result};
-use crate::flavor::{FlavorKind, HttpAnswer, Membership, RenderCtx, Role};
+use crate::flavor::{HttpAnswer, Membership, RenderCtx, Role};
 use crate::poll::Poll;
 
 /// Whole bring-up attempts for joining flavors before giving up.
@@ -67,7 +67,7 @@ impl Cluster {
                     return Ok(report);
                 }
                 Err(e @ (Error::Timeout { .. } | Error::Unfit { .. }))
-                    if self.spec.flavor == FlavorKind::RNacos && attempt < BRINGUP_ATTEMPTS =>
+                    if self.flavor().capabilities().joins && attempt < BRINGUP_ATTEMPTS =>
                 {
                     warn!(attempt, error = %e, "bring-up failed; starting every node over with empty data");
                     for i in 1..=self.nodes.len() {
@@ -82,19 +82,16 @@ impl Cluster {
 
     async fn start_all_once(&mut self, timeout: Duration) -> Result<LeaderReport> {
         let t0 = Instant::now();
-        match self.spec.flavor {
-            FlavorKind::RNacos => {
-                let deadline = t0 + timeout;
-                for i in 1..=self.nodes.len() {
-                    let join = self.nodes[i - 1].join;
-                    self.start_node(i, join).await?;
-                    self.settle_join(i, deadline).await?;
-                }
+        if self.flavor().capabilities().joins {
+            let deadline = t0 + timeout;
+            for i in 1..=self.nodes.len() {
+                let join = self.nodes[i - 1].join;
+                self.start_node(i, join).await?;
+                self.settle_join(i, deadline).await?;
             }
-            FlavorKind::Official => {
-                for i in 1..=self.nodes.len() {
-                    self.start_node(i, None).await?;
-                }
+        } else {
+            for i in 1..=self.nodes.len() {
+                self.start_node(i, None).await?;
             }
         }
         let mut report = self

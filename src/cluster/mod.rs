@@ -185,7 +185,7 @@ impl Cluster {
                 grpc_port: None,
                 state: NodeState::Absent,
                 // Joining flavors: node 1 bootstraps, the others join it.
-                join: (cluster.spec.flavor == FlavorKind::RNacos && index > 1).then_some(1),
+                join: (cluster.flavor().capabilities().joins && index > 1).then_some(1),
                 extra_env: vec![],
             });
         }

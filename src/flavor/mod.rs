@@ -209,6 +209,10 @@ pub struct Capabilities {
     pub clock_skew: Option<&'static str>,
     /// Server answers gRPC (for the SDK probe).
     pub grpc: bool,
+    /// Nodes after the first join a running node (r-nacos), rather than all being given the
+    /// whole membership at start (official Nacos). A joining cluster is brought up node by
+    /// node, and a lost join is retried by starting the whole cluster over.
+    pub joins: bool,
 }
 
 /// HTTP paths of the open API a workload uses, per flavor and version.

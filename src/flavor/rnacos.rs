@@ -352,6 +352,7 @@ impl Flavor for RNacos {
             hostname_mode: true,
             clock_skew: None,
             grpc: true,
+            joins: true,
         }
     }
 }

@@ -213,3 +213,11 @@ fn boot_membership_is_read_from_the_index_file_of_0_5_and_later() {
     torn.extend_from_slice(&[0u8; 10]);
     assert!(RNacos.decode_boot_membership(&torn).is_err());
 }
+
+#[test]
+fn capabilities_say_nodes_join_and_config_goes_through_raft() {
+    let c = RNacos.capabilities();
+    // Bring-up starts node 1, then joins the others to it (RNACOS_RAFT_JOIN_ADDR).
+    assert!(c.joins);
+    assert!(c.raft_config && !c.raft_naming && c.grpc);
+}

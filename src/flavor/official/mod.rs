@@ -202,6 +202,7 @@ impl Flavor for Official {
             hostname_mode: true,
             clock_skew: Some(catalog::CLOCK_SKEW_NOTE),
             grpc: true,
+            joins: false,
         }
     }
 }
