@@ -29,6 +29,7 @@ pub const POLL: Duration = Duration::from_millis(100);
 pub struct Poll {
     what: String,
     timeout: Duration,
+    interval: Duration,
     t0: Instant,
     tick: Instant,
 }
@@ -40,9 +41,29 @@ impl Poll {
         Poll {
             what: what.into(),
             timeout,
+            interval: POLL,
             t0: now,
             tick: now,
         }
+    }
+
+    /// Check every `interval` instead of every [`POLL`] (for checks that are themselves
+    /// heavy, such as reading every key from every node).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let poll = nacos_chaos::poll::Poll::new("agreement", Duration::from_secs(30))
+    ///     .every(Duration::from_millis(500));
+    /// assert!(poll.elapsed() < Duration::from_secs(30));
+    /// ```
+    pub fn every(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Has the deadline passed?
+    pub fn expired(&self) -> bool {
+        self.t0.elapsed() >= self.timeout
     }
 
     /// Time since the poll started.
@@ -51,16 +72,17 @@ impl Poll {
     }
 
     /// Not there yet (`why`): [`Error::Timeout`] carrying `why` once the deadline has
-    /// passed, otherwise wait out the rest of this [`POLL`] interval.
+    /// passed, otherwise wait out the rest of this interval ([`POLL`] unless set by
+    /// [`Poll::every`]).
     pub async fn next(&mut self, why: String) -> Result<()> {
-        if self.t0.elapsed() >= self.timeout {
+        if self.expired() {
             return Err(Error::Timeout {
                 what: self.what.clone(),
                 waited: self.t0.elapsed(),
                 last: why,
             });
         }
-        tokio::time::sleep(POLL.saturating_sub(self.tick.elapsed())).await;
+        tokio::time::sleep(self.interval.saturating_sub(self.tick.elapsed())).await;
         self.tick = Instant::now();
         Ok(())
     }

@@ -5,10 +5,11 @@
 mod common;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nacos_chaos::cluster::{Cluster, ClusterSpec};
 use nacos_chaos::docker::{Engine, new_run_id};
+use nacos_chaos::poll::Poll;
 
 const BIN: &str = env!("CARGO_BIN_EXE_nacos-chaos");
 
@@ -31,21 +32,21 @@ async fn wait_for_containers(
     n: usize,
     child: &mut std::process::Child,
 ) -> nacos_chaos::docker::gc::Inventory {
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut poll = Poll::new(
+        format!("run {run} to own {n} container(s)"),
+        Duration::from_secs(120),
+    )
+    .every(Duration::from_millis(50));
     loop {
         let inv = engine.inventory(Some(run)).await.unwrap();
         if inv.containers.len() >= n {
             return inv;
         }
         assert!(
-            Instant::now() < deadline,
-            "run {run} never owned {n} container(s)"
-        );
-        assert!(
             child.try_wait().unwrap().is_none(),
             "run {run} exited before being interrupted"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        poll.next(format!("owns {inv:?}")).await.unwrap();
     }
 }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use nacos_chaos::cluster::{Cluster, ClusterSpec};
+use nacos_chaos::poll::Poll;
 use nacos_chaos::workload::{History, Op, OpKind, Outcome, Workload, WorkloadSpec};
 
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -25,13 +26,13 @@ async fn poll_until(
     what: &str,
     done: impl Fn(&History) -> bool,
 ) -> History {
-    let until = Instant::now() + deadline;
+    let mut poll = Poll::new(what, deadline).every(Duration::from_millis(200));
     loop {
         let h = w.snapshot();
         if done(&h) {
             return h;
         }
-        if Instant::now() >= until {
+        if poll.next(String::new()).await.is_err() {
             let mut summary: BTreeMap<(String, OpKind, String), usize> = BTreeMap::new();
             for o in sdk_ops(&h) {
                 let e = o.error.clone().unwrap_or_else(|| "ok".into());
@@ -41,7 +42,6 @@ async fn poll_until(
             }
             panic!("timed out after {deadline:?} waiting for {what}; sdk ops: {summary:#?}");
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 

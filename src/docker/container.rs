@@ -18,6 +18,7 @@ use futures_util::StreamExt;
 
 use super::{Engine, LABEL_ROLE};
 use crate::error::{Error, Result};
+use crate::poll::Poll;
 
 /// Everything needed to create one container.
 #[derive(Debug, Clone, Default)]
@@ -361,7 +362,8 @@ impl Engine {
         let id = self.create_container(req).await?;
         let result = async {
             self.start(&id).await?;
-            let deadline = tokio::time::Instant::now() + timeout;
+            let mut poll = Poll::new(format!("helper {} {:?}", req.name, req.cmd), timeout)
+                .every(Duration::from_millis(50));
             loop {
                 let info = self
                     .client()
@@ -381,14 +383,7 @@ impl Engine {
                         output,
                     });
                 }
-                if tokio::time::Instant::now() >= deadline {
-                    return Err(Error::Timeout {
-                        what: format!("helper {} {:?}", req.name, req.cmd),
-                        waited: timeout,
-                        last: "still running".into(),
-                    });
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                poll.next("still running".into()).await?;
             }
         }
         .await;

@@ -3,11 +3,12 @@
 //! stay true, as with a badly synchronised NTP clock). Proven by the offset of the node's
 //! HTTP `Date` header against the harness's clock; healed by recreating it without.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::cluster::{Cluster, MembershipPolicy, Recreate};
 use crate::error::{Error, Result};
 use crate::image::FAKETIME_LIB;
+use crate::poll::Poll;
 
 /// Parse an IMF-fixdate (`Fri, 27 Nov 2026 16:39:59 GMT`) into Unix seconds.
 ///
@@ -48,7 +49,7 @@ pub fn parse_http_date(s: &str) -> Option<i64> {
 /// The node's clock offset in seconds (its `Date` header minus the harness's clock), polled
 /// until the node answers or the deadline passes.
 pub async fn clock_offset_s(cluster: &Cluster, node: usize, timeout: Duration) -> Result<f64> {
-    let deadline = Instant::now() + timeout;
+    let mut poll = Poll::new(format!("n{node} to answer with a Date header"), timeout);
     loop {
         if let Some(base) = cluster.node(node)?.base_url() {
             let sent = SystemTime::now();
@@ -70,13 +71,12 @@ pub async fn clock_offset_s(cluster: &Cluster, node: usize, timeout: Duration) -
                 }
             }
         }
-        if Instant::now() >= deadline {
+        if poll.next(String::new()).await.is_err() {
             return Err(Error::Fault {
                 fault: "clock_skew".into(),
                 detail: format!("n{node} never answered with a Date header"),
             });
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

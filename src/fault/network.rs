@@ -11,6 +11,7 @@ use super::rtt::{measure_rtt_ms, parse_ping_loss, ping};
 use crate::cluster::Cluster;
 use crate::docker::ContainerRequest;
 use crate::error::{Error, Result};
+use crate::poll::Poll;
 
 /// Options for network helpers.
 #[derive(Debug, Clone)]
@@ -180,7 +181,7 @@ pub(super) async fn latency(
         helpers.push(hid.clone());
         cluster.engine().start(&hid).await?;
         // Read back: the helper is running, its rule is installed, and it announced itself.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let mut poll = Poll::new(format!("netem helper for n{t}"), Duration::from_secs(10));
         loop {
             let state = cluster.engine().state(&hid).await?.unwrap_or_default();
             let logs = cluster.engine().logs(&hid).await.unwrap_or_default();
@@ -193,7 +194,7 @@ pub(super) async fn latency(
                 proof.push(require_rules(t, &listing, "NFQUEUE", "latency")?);
                 break;
             }
-            if state != "running" || tokio::time::Instant::now() >= deadline {
+            if state != "running" || poll.expired() {
                 for h in &helpers {
                     let _ = cluster.engine().remove_container(h).await;
                 }
@@ -206,7 +207,8 @@ pub(super) async fn latency(
                     ),
                 ));
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            // A deadline passing here is handled (with the heal) by the check above.
+            let _ = poll.next(state).await;
         }
     }
     // Read back by measurement: RTT from a peer to each target.

@@ -13,6 +13,7 @@ use super::history::{FinalRead, History, Op, OpKind, Outcome};
 use super::probe::{KeySpace, Request, SERVICE, next_request, send};
 use crate::cluster::{Cluster, NodeState};
 use crate::flavor::ApiPaths;
+use crate::poll::Poll;
 
 /// The HTTP probe's key space (the SDK probe has its own).
 const HTTP_KEYS: KeySpace<'static> = KeySpace {
@@ -313,6 +314,9 @@ async fn node_loop(ctx: Ctx, period: Duration) {
     }
 }
 
+/// Interval between rounds of [`final_reads`] (each round reads every key from every node).
+const FINAL_READ_EVERY: Duration = Duration::from_millis(500);
+
 /// After heal: read every written config key and the probe service from every node,
 /// repeating (every 500 ms, up to `settle`) until all nodes agree — replication lag is not
 /// loss. Returns the last round.
@@ -322,13 +326,12 @@ pub async fn final_reads(
     timeout: Duration,
     settle: Duration,
 ) -> Vec<FinalRead> {
-    let deadline = Instant::now() + settle;
+    let mut poll = Poll::new("nodes to agree on every read", settle).every(FINAL_READ_EVERY);
     loop {
         let round = final_reads_once(cluster, history, timeout).await;
-        if agree(&round) || Instant::now() >= deadline {
+        if agree(&round) || poll.next(String::new()).await.is_err() {
             return round;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 
