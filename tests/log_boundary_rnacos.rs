@@ -112,8 +112,14 @@ async fn wait_records(c: &Cluster, want: usize) {
     }
 }
 
+/// `filler_kb`: KiB of config written before the boundary is laid, so the model is checked at
+/// the first read boundary after bring-up's records (~6 KiB into the data area) and at one
+/// well past it (~14 KiB) — the loader stops at any read boundary, not only the first.
+#[rstest::rstest]
+#[case::first_boundary(0)]
+#[case::later_boundary(8)]
 #[tokio::test]
-async fn a_record_on_a_read_boundary_cuts_rnacos_log_at_the_next_start() {
+async fn a_record_on_a_read_boundary_cuts_rnacos_log_at_the_next_start(#[case] filler_kb: usize) {
     let Some(_e) = common::engine_or_skip("log_boundary").await else {
         return;
     };
@@ -122,6 +128,19 @@ async fn a_record_on_a_read_boundary_cuts_rnacos_log_at_the_next_start() {
         .expect("bring-up");
     // Known good: bring-up never hands over a log its next start would cut.
     assert!(c.log_cuts().await.is_empty(), "bring-up left a cut log");
+    if filler_kb > 0 {
+        let (_, n) = used(&log_of(&c, 1).await);
+        publish(&c, 1, "filler", &"f".repeat(filler_kb * 1024)).await;
+        wait_records(&c, n + 1).await;
+        let log = log_of(&c, 1).await;
+        let (end, _) = used(&log);
+        assert!(end as usize > filler_kb * 1024, "filler laid: {end} bytes");
+        // A filler that happens to leave a boundary cut already would confound the test.
+        assert!(
+            predict_load(&log).unwrap().lost.is_none(),
+            "the filler cut the log"
+        );
+    }
     // Lay records until r-nacos's loader (as preflight models it) would stop early.
     let mut kept = None;
     let mut lost_ids = vec![];
