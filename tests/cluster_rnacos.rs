@@ -122,7 +122,10 @@ async fn concurrent_joins_end_whole_or_are_refused_by_the_bringup_checks() {
             eprintln!(
                 "the race left a log the next start would cut; bring-up refuses it: {cuts:?}"
             );
-            assert!(cuts.iter().all(|l| l.contains("will load only")), "{cuts:?}");
+            assert!(
+                cuts.iter().all(|l| l.contains("will load only")),
+                "{cuts:?}"
+            );
         }
         Ok(()) => {
             // Accepted as whole: a whole-cluster restart must keep every node a voter.

@@ -157,10 +157,14 @@ impl RNacos {
             }
         }
         members.sort_unstable();
+        // Raft terms start at 1. r-nacos serves its metrics before its Raft state is loaded
+        // and then reports term 0: no term claim yet, not a term (a CI run's leader check
+        // read it as "term went from 1 to 0" just after a clean restart).
+        let term = (m.current_term > 0).then_some(m.current_term);
         Ok(GroupView {
             group: GROUP.to_string(),
             role,
-            term: Some(m.current_term),
+            term,
             leader: m.current_leader.map(|l| l.to_string()),
             members: members.iter().map(u64::to_string).collect(),
             learners: vec![],

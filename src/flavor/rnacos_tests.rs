@@ -221,3 +221,18 @@ fn capabilities_say_nodes_join_and_config_goes_through_raft() {
     assert!(c.joins);
     assert!(c.raft_config && !c.raft_naming && c.grpc);
 }
+
+#[test]
+fn term_zero_is_no_term_claim_and_term_one_is() {
+    // What r-nacos serves before its Raft state is loaded, just after a (re)start.
+    let body = r#"{"id":2,"state":"Follower","current_term":0,"current_leader":null,"membership_config":{"members":[2]}}"#;
+    let v = RNacos
+        .parse_raft("0.8.8", &node(2, 12), &[answer(200, body)])
+        .unwrap();
+    assert_eq!(v[0].term, None);
+    let body = body.replace(r#""current_term":0"#, r#""current_term":1"#);
+    let v = RNacos
+        .parse_raft("0.8.8", &node(2, 12), &[answer(200, &body)])
+        .unwrap();
+    assert_eq!(v[0].term, Some(1));
+}
