@@ -226,13 +226,15 @@ fn capabilities_say_nodes_join_and_config_goes_through_raft() {
 fn term_zero_is_no_term_claim_and_term_one_is() {
     // What r-nacos serves before its Raft state is loaded, just after a (re)start.
     let body = r#"{"id":2,"state":"Follower","current_term":0,"current_leader":null,"membership_config":{"members":[2]}}"#;
-    let v = RNacos
-        .parse_raft("0.8.8", &node(2, 12), &[answer(200, body)])
-        .unwrap();
-    assert_eq!(v[0].term, None);
-    let body = body.replace(r#""current_term":0"#, r#""current_term":1"#);
-    let v = RNacos
-        .parse_raft("0.8.8", &node(2, 12), &[answer(200, &body)])
-        .unwrap();
-    assert_eq!(v[0].term, Some(1));
+    let term = |body: &str| {
+        RNacos
+            .parse_raft("0.8.8", &node(2, 12), &[answer(200, body)])
+            .unwrap()[0]
+            .term
+    };
+    assert_eq!(term(body), None);
+    assert_eq!(
+        term(&body.replace(r#""current_term":0"#, r#""current_term":1"#)),
+        Some(1)
+    );
 }
