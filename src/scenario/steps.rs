@@ -176,15 +176,17 @@ pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> R
         .await),
         Step::Workload { enabled: true } => {
             if ctx.workload.is_none() {
-                ctx.workload = Some(Workload::start(cluster, &ctx.suite.workload));
+                // The run's history so far goes into the new session, which appends to it.
+                let so_far = std::mem::take(&mut ctx.record.history);
+                ctx.workload = Some(Workload::resume(cluster, &ctx.suite.workload, so_far));
             }
             Ok("probing every node".into())
         }
         Step::Workload { enabled: false } => {
             if let Some(w) = ctx.workload.take() {
-                let h = w.stop().await;
-                let n = h.ops.len();
-                ctx.record.history.ops.extend(h.ops);
+                let before = w.ops_at_start();
+                ctx.record.history = w.stop().await;
+                let n = ctx.record.history.ops.len().saturating_sub(before);
                 return Ok(format!("stopped after {n} operations"));
             }
             Ok("workload was not running".into())

@@ -106,11 +106,19 @@ impl Op {
     }
 }
 
-/// A timestamped history of operations.
+/// A timestamped history of operations: the whole run's, across every workload session.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct History {
-    /// Operations, in the order they were recorded (not necessarily by time).
+    /// Operations, in the order they were recorded (not necessarily by time). Ids are
+    /// unique for the run.
     pub ops: Vec<Op>,
+    /// Workload sessions started so far (a suite may switch the workload off and on).
+    #[serde(default)]
+    pub sessions: u32,
+    /// The last tick each probe used (`http/n1` → 41): the next session counts on from
+    /// there, so no write of the run repeats an earlier one.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub ticks: std::collections::BTreeMap<String, u64>,
 }
 
 impl History {

@@ -16,7 +16,7 @@ mod runner;
 mod sdk;
 
 pub use history::{FinalRead, History, Op, OpKind, Outcome};
-pub use probe::{GROUP, KeySpace, Request, SERVICE, classify, next_request, send};
+pub use probe::{GROUP, KeySpace, Request, SERVICE, Writer, classify, next_request, send};
 pub use runner::{Endpoint, Workload, WorkloadSpec, endpoints, final_reads};
 #[cfg(feature = "grpc-probe")]
 pub use sdk::{SDK_CLIENT, SdkClients, classify_sdk_error, sdk_service};

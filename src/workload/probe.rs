@@ -243,44 +243,63 @@ pub struct KeySpace<'a> {
     pub port_span: u64,
 }
 
-/// The request for tick `seq` of node `index` (0-based): unique config keys, instance
-/// addresses inside the run's own subnet (`10.231.<octet>.200-249`), unique ports.
+/// Who writes: one probe of one node in one workload session of one run.
+///
+/// Every value a probe writes names its writer, so a write is unique for the whole run: a
+/// later session (after a restart, say) never writes an earlier session's key or value
+/// again, and a write lost across the restart cannot be "found" by being rewritten.
+#[derive(Debug, Clone, Copy)]
+pub struct Writer<'a> {
+    /// Node name (`n1`).
+    pub node: &'a str,
+    /// Node index, 0-based.
+    pub index: usize,
+    /// Third octet of the run's subnet (instance addresses stay inside it).
+    pub octet: u8,
+    /// Run and session (`r0ea79cc370f.s2`): part of every config key and value.
+    pub tag: &'a str,
+}
+
+/// The request for tick `seq` of `writer`: config keys and values unique for the run (they
+/// carry the writer's tag), instance addresses inside the run's own subnet
+/// (`10.231.<octet>.200-249`) with ports that differ for every tick of the run (ticks count
+/// on across sessions, see [`History::ticks`](super::History::ticks)).
 ///
 /// ```
-/// use nacos_chaos::workload::{next_request, KeySpace, OpKind};
+/// use nacos_chaos::workload::{next_request, KeySpace, OpKind, Writer};
 /// let ks = KeySpace { key_prefix: "chaos-", value_prefix: "v", service: "s", port_base: 20000, port_stride: 10000, port_span: 40000 };
+/// let w = Writer { node: "n1", index: 0, octet: 7, tag: "r1.s2" };
 /// let mut last = None;
-/// let r = next_request(&ks, "n1", 0, 7, OpKind::PublishConfig, 3, &mut last);
-/// assert_eq!((r.key.as_str(), r.value.as_deref()), ("chaos-n1-3", Some("v3@n1")));
-/// let r = next_request(&ks, "n1", 0, 7, OpKind::GetConfig, 4, &mut last);
-/// assert_eq!(r.key, "chaos-n1-3");
-/// let r = next_request(&ks, "n1", 0, 7, OpKind::RegisterPersistent, 5, &mut last);
+/// let r = next_request(&ks, &w, OpKind::PublishConfig, 3, &mut last);
+/// assert_eq!((r.key.as_str(), r.value.as_deref()), ("chaos-r1.s2-n1-3", Some("v3@n1.r1.s2")));
+/// let r = next_request(&ks, &w, OpKind::GetConfig, 4, &mut last);
+/// assert_eq!(r.key, "chaos-r1.s2-n1-3");
+/// let r = next_request(&ks, &w, OpKind::RegisterPersistent, 5, &mut last);
 /// assert!(r.value.unwrap().starts_with("10.231.7.2"));
 /// ```
 pub fn next_request(
     ks: &KeySpace<'_>,
-    node: &str,
-    index: usize,
-    octet: u8,
+    w: &Writer<'_>,
     kind: OpKind,
     seq: u64,
     last_key: &mut Option<String>,
 ) -> Request {
+    let (node, index, octet, tag) = (w.node, w.index, w.octet, w.tag);
     match kind {
         OpKind::PublishConfig => {
-            let key = format!("{}{node}-{seq}", ks.key_prefix);
+            let key = format!("{}{tag}-{node}-{seq}", ks.key_prefix);
             *last_key = Some(key.clone());
             Request {
                 kind,
                 key,
-                value: Some(format!("{}{seq}@{node}", ks.value_prefix)),
+                value: Some(format!("{}{seq}@{node}.{tag}", ks.value_prefix)),
             }
         }
         OpKind::GetConfig => Request {
             kind,
             key: last_key
                 .clone()
-                .unwrap_or_else(|| format!("{}{node}-0", ks.key_prefix)),
+                .unwrap_or_else(|| format!("{}{tag}-{node}-0", ks.key_prefix)),
             value: None,
         },
         OpKind::RegisterPersistent | OpKind::RegisterEphemeral | OpKind::Deregister => {

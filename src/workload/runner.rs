@@ -10,7 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::history::{FinalRead, History, Op, OpKind, Outcome};
-use super::probe::{KeySpace, Request, SERVICE, next_request, send};
+use super::probe::{KeySpace, Request, SERVICE, Writer, next_request, send};
 use crate::cluster::{Cluster, NodeState};
 use crate::flavor::ApiPaths;
 use crate::poll::Poll;
@@ -115,6 +115,7 @@ pub fn endpoints(cluster: &Cluster) -> Vec<Endpoint> {
 /// A running workload.
 pub struct Workload {
     history: Arc<Mutex<History>>,
+    ops_at_start: usize,
     drained: std::collections::BTreeSet<String>,
     endpoints: watch::Sender<Vec<Endpoint>>,
     stop: watch::Sender<bool>,
@@ -122,17 +123,30 @@ pub struct Workload {
 }
 
 impl Workload {
-    /// Start probing every node of `cluster`. Written instance IPs are inside the run's own
-    /// subnet (never anyone else's address). With `spec.sdk`, each node also gets an SDK
-    /// probe task (see [`crate::workload::SdkClients`]).
+    /// Start probing every node of `cluster`: the run's first workload session. Written
+    /// instance IPs are inside the run's own subnet (never anyone else's address). With
+    /// `spec.sdk`, each node also gets an SDK probe task (see
+    /// [`crate::workload::SdkClients`]).
     ///
     /// Panics if `spec.sdk` is set in a build without the `grpc-probe` feature: call
     /// [`WorkloadSpec::validate`] first.
     pub fn start(cluster: &Cluster, spec: &WorkloadSpec) -> Self {
+        Self::resume(cluster, spec, History::default())
+    }
+
+    /// Start the next workload session of a run whose history so far is `history`: the
+    /// new session appends to it (ids go on), and every probe counts its ticks on from
+    /// where it stopped, so no write repeats one of an earlier session.
+    ///
+    /// Panics like [`Workload::start`].
+    pub fn resume(cluster: &Cluster, spec: &WorkloadSpec, mut history: History) -> Self {
         if let Err(e) = spec.validate() {
             panic!("{e}");
         }
-        let history = Arc::new(Mutex::new(History::default()));
+        history.sessions += 1;
+        let ops_at_start = history.ops.len();
+        let tag = format!("{}.s{}", cluster.run_id(), history.sessions);
+        let history = Arc::new(Mutex::new(history));
         let (ep_tx, ep_rx) = watch::channel(endpoints(cluster));
         let (stop_tx, stop_rx) = watch::channel(false);
         let api = cluster.flavor().api(&cluster.spec().version);
@@ -144,6 +158,7 @@ impl Workload {
             let ctx = Ctx {
                 node: n.name().to_string(),
                 index: i,
+                tag: tag.clone(),
                 api: api.clone(),
                 http: cluster.http().clone(),
                 history: history.clone(),
@@ -160,6 +175,7 @@ impl Workload {
                 let ctx = super::sdk::SdkCtx {
                     node: n.name().to_string(),
                     index: i,
+                    tag: tag.clone(),
                     history: history.clone(),
                     endpoints: ep_rx.clone(),
                     stop: stop_rx.clone(),
@@ -174,6 +190,7 @@ impl Workload {
         }
         Workload {
             history,
+            ops_at_start,
             drained: Default::default(),
             endpoints: ep_tx,
             stop: stop_tx,
@@ -201,12 +218,18 @@ impl Workload {
         self.update(cluster);
     }
 
+    /// How many operations the run's history held when this session started.
+    pub fn ops_at_start(&self) -> usize {
+        self.ops_at_start
+    }
+
     /// A copy of the history so far.
     pub fn snapshot(&self) -> History {
         self.history.lock().map(|h| h.clone()).unwrap_or_default()
     }
 
-    /// Stop all probes (in-flight operations finish, bounded by their timeout).
+    /// Stop all probes (in-flight operations finish, bounded by their timeout) and return
+    /// the run's history: every session's operations, this one's appended.
     pub async fn stop(self) -> History {
         let _ = self.stop.send(true);
         for t in self.tasks {
@@ -219,6 +242,7 @@ impl Workload {
 struct Ctx {
     node: String,
     index: usize,
+    tag: String,
     api: ApiPaths,
     http: reqwest::Client,
     history: Arc<Mutex<History>>,
@@ -231,27 +255,45 @@ struct Ctx {
 }
 
 /// The probes' shared schedule: one tick per period, the operation mix cycled in order,
-/// until the workload is stopped.
+/// until the workload is stopped. Ticks count on across sessions: the schedule of probe
+/// `probe` (`http/n1`) starts after the last tick the run's history records for it, and
+/// records each tick it hands out there.
 pub(crate) struct Schedule {
     ticker: tokio::time::Interval,
     stop: watch::Receiver<bool>,
     ops: Vec<OpKind>,
+    history: Arc<Mutex<History>>,
+    probe: String,
     seq: u64,
 }
 
 impl Schedule {
-    pub(crate) fn new(period: Duration, stop: watch::Receiver<bool>, ops: Vec<OpKind>) -> Self {
+    pub(crate) fn new(
+        period: Duration,
+        stop: watch::Receiver<bool>,
+        ops: Vec<OpKind>,
+        history: Arc<Mutex<History>>,
+        probe: String,
+    ) -> Self {
         let mut ticker = tokio::time::interval(period);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let seq = history
+            .lock()
+            .ok()
+            .and_then(|h| h.ticks.get(&probe).copied())
+            .unwrap_or(0);
         Schedule {
             ticker,
             stop,
             ops,
-            seq: 0,
+            history,
+            probe,
+            seq,
         }
     }
 
-    /// The next operation kind and its 1-based sequence number; None once stopped.
+    /// The next operation kind and its 1-based sequence number (unique for the probe over
+    /// the whole run); None once stopped.
     pub(crate) async fn next(&mut self) -> Option<(OpKind, u64)> {
         tokio::select! {
             _ = self.ticker.tick() => {}
@@ -262,13 +304,28 @@ impl Schedule {
         }
         let kind = self.ops[(self.seq as usize) % self.ops.len()];
         self.seq += 1;
+        if let Ok(mut h) = self.history.lock() {
+            h.ticks.insert(self.probe.clone(), self.seq);
+        }
         Some((kind, self.seq))
     }
 }
 
 async fn node_loop(ctx: Ctx, period: Duration) {
-    let mut schedule = Schedule::new(period, ctx.stop.clone(), ctx.ops.clone());
+    let mut schedule = Schedule::new(
+        period,
+        ctx.stop.clone(),
+        ctx.ops.clone(),
+        ctx.history.clone(),
+        format!("http/{}", ctx.node),
+    );
     let mut last_key: Option<String> = None;
+    let writer = Writer {
+        node: &ctx.node,
+        index: ctx.index,
+        octet: ctx.subnet_octet,
+        tag: &ctx.tag,
+    };
     while let Some((kind, seq)) = schedule.next().await {
         let (base, drained) = ctx
             .endpoints
@@ -279,15 +336,7 @@ async fn node_loop(ctx: Ctx, period: Duration) {
         if drained {
             continue;
         }
-        let req = next_request(
-            &HTTP_KEYS,
-            &ctx.node,
-            ctx.index,
-            ctx.subnet_octet,
-            kind,
-            seq,
-            &mut last_key,
-        );
+        let req = next_request(&HTTP_KEYS, &writer, kind, seq, &mut last_key);
         let op = match base {
             Some(base) => {
                 send(
@@ -416,4 +465,62 @@ async fn final_reads_once(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writes one probe of `n1` sends in `ticks` ticks of session `session`, continuing
+    /// the run's `history` exactly as [`Workload::resume`] does.
+    async fn session_writes(
+        history: &Arc<Mutex<History>>,
+        session: u32,
+        ticks: usize,
+    ) -> Vec<(String, String)> {
+        let (_stop_tx, stop_rx) = watch::channel(false);
+        let ops = vec![OpKind::PublishConfig, OpKind::RegisterPersistent];
+        let mut schedule = Schedule::new(
+            Duration::from_millis(1),
+            stop_rx,
+            ops,
+            history.clone(),
+            "http/n1".into(),
+        );
+        let tag = format!("r1.s{session}");
+        let w = Writer {
+            node: "n1",
+            index: 0,
+            octet: 9,
+            tag: &tag,
+        };
+        let mut last = None;
+        let mut out = vec![];
+        for _ in 0..ticks {
+            let (kind, seq) = schedule.next().await.expect("not stopped");
+            let r = next_request(&HTTP_KEYS, &w, kind, seq, &mut last);
+            out.push((r.key, r.value.expect("a write")));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_later_session_never_repeats_an_earlier_sessions_write() {
+        let history = Arc::new(Mutex::new(History::default()));
+        let mut writes = session_writes(&history, 1, 40).await;
+        // The workload was switched off (a restart, say) and on again.
+        writes.extend(session_writes(&history, 2, 40).await);
+        let configs: std::collections::BTreeSet<_> = writes
+            .iter()
+            .filter(|(k, _)| k.starts_with("chaos-"))
+            .collect();
+        let instances: std::collections::BTreeSet<_> = writes
+            .iter()
+            .filter(|(k, _)| !k.starts_with("chaos-"))
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(configs.len(), 40, "config writes repeat: {writes:?}");
+        assert_eq!(instances.len(), 40, "instance writes repeat: {writes:?}");
+        assert_eq!(history.lock().unwrap().ticks["http/n1"], 80);
+    }
 }

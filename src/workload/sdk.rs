@@ -10,7 +10,7 @@
 //! with `subscribe = false` (a subscription serves the client's cache and would mask an
 //! outage).
 //!
-//! Keys are distinct from the HTTP probe's: config dataIds `chaos-sdk-<node>-<seq>` (group
+//! Keys are distinct from the HTTP probe's: config dataIds `chaos-sdk-<run>.s<session>-<node>-<seq>` (group
 //! [`GROUP`]), and persistent instances in the run's own service [`sdk_service`] on ports
 //! 60000-64999 (the HTTP probe uses 20000-59999), at addresses inside the run's own subnet
 //! `10.231.<octet>.200-249`.
@@ -32,7 +32,7 @@ use nacos_sdk::api::props::ClientProps;
 use tokio::sync::watch;
 
 use super::history::{History, Op, OpKind, Outcome};
-use super::probe::{GROUP, KeySpace, Request, SERVICE, next_request};
+use super::probe::{GROUP, KeySpace, Request, SERVICE, Writer, next_request};
 use super::runner::Endpoint;
 
 /// The `client` field of every operation this probe records.
@@ -320,6 +320,7 @@ impl SdkClients {
 pub(crate) struct SdkCtx {
     pub node: String,
     pub index: usize,
+    pub tag: String,
     pub history: Arc<Mutex<History>>,
     pub endpoints: watch::Receiver<Vec<Endpoint>>,
     pub stop: watch::Receiver<bool>,
@@ -341,15 +342,13 @@ fn request(ctx: &SdkCtx, kind: OpKind, seq: u64, last_key: &mut Option<String>) 
         port_stride: 1000,
         port_span: 5000,
     };
-    next_request(
-        &ks,
-        &ctx.node,
-        ctx.index,
-        ctx.subnet_octet,
-        kind,
-        seq,
-        last_key,
-    )
+    let writer = Writer {
+        node: &ctx.node,
+        index: ctx.index,
+        octet: ctx.subnet_octet,
+        tag: &ctx.tag,
+    };
+    next_request(&ks, &writer, kind, seq, last_key)
 }
 
 /// One node's SDK probe loop: same tick rate and mix as the HTTP probe. Clients are rebuilt
@@ -366,7 +365,13 @@ pub(crate) async fn sdk_loop(ctx: SdkCtx, period: Duration) {
         }
     };
     let mut clients: Option<SdkClients> = None;
-    let mut schedule = super::runner::Schedule::new(period, ctx.stop.clone(), ctx.ops.clone());
+    let mut schedule = super::runner::Schedule::new(
+        period,
+        ctx.stop.clone(),
+        ctx.ops.clone(),
+        ctx.history.clone(),
+        format!("{SDK_CLIENT}/{}", ctx.node),
+    );
     let mut last_key: Option<String> = None;
     while let Some((kind, seq)) = schedule.next().await {
         let ep = ctx.endpoints.borrow().get(ctx.index).cloned();
@@ -469,6 +474,7 @@ mod tests {
         let ctx = SdkCtx {
             node: "n2".into(),
             index: 1,
+            tag: "r1.s1".into(),
             history: Default::default(),
             endpoints: rx,
             stop: srx,
@@ -480,7 +486,7 @@ mod tests {
         };
         let mut last = None;
         let p = request(&ctx, OpKind::PublishConfig, 3, &mut last);
-        assert_eq!(p.key, "chaos-sdk-n2-3");
+        assert_eq!(p.key, "chaos-sdk-r1.s1-n2-3");
         assert_eq!(request(&ctx, OpKind::GetConfig, 4, &mut last).key, p.key);
         for seq in 1..200 {
             let r = request(&ctx, OpKind::RegisterPersistent, seq, &mut last);
