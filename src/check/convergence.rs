@@ -26,9 +26,9 @@ use crate::workload::{FinalRead, OpKind};
 ///     discarded_leader: None }] };
 /// let at = |nodes| Observation { at_ms: 0, wall: std::time::SystemTime::UNIX_EPOCH, nodes };
 /// let agree = at(vec![n(1, &["1", "2"]), n(2, &["2", "1"])]);
-/// assert_eq!(convergence(&[agree], &[], &[]).status, Status::Pass);
+/// assert_eq!(convergence(&[agree], &[], &[], None).status, Status::Pass);
 /// let differ = at(vec![n(1, &["1", "2"]), n(2, &["2", "3"])]);
-/// assert_eq!(convergence(&[differ], &[], &[]).status, Status::Fail);
+/// assert_eq!(convergence(&[differ], &[], &[], None).status, Status::Fail);
 /// ```
 ///
 /// Restart safety is judged too: every node must boot with the live membership (see
@@ -48,14 +48,15 @@ use crate::workload::{FinalRead, OpKind};
 /// let boot = |i: usize, m: &[&str]| BootMembership { node: format!("n{i}"),
 ///     members: Some(m.iter().map(|s| s.to_string()).collect()) };
 /// let safe = [boot(1, &["1", "2"]), boot(2, &["1", "2"])];
-/// assert_eq!(convergence(&obs, &[], &safe).status, Status::Pass);
+/// assert_eq!(convergence(&obs, &[], &safe, None).status, Status::Pass);
 /// let regains = [boot(1, &["1", "2", "3"]), boot(2, &["1", "2"])];
-/// assert_eq!(convergence(&obs, &[], &regains).status, Status::Fail);
+/// assert_eq!(convergence(&obs, &[], &regains, None).status, Status::Fail);
 /// ```
 pub fn convergence(
     observations: &[Observation],
     final_reads: &[FinalRead],
     boots: &[BootMembership],
+    boot_unread: Option<&str>,
 ) -> Verdict {
     let Some(last) = observations.iter().max_by_key(|o| o.at_ms) else {
         return skip("convergence", "no observations recorded");
@@ -204,6 +205,19 @@ pub fn convergence(
     metrics.insert("keys".into(), keys.len() as f64);
     metrics.insert("content_disagreements".into(), content_bad as f64);
 
+    if problems.is_empty()
+        && let Some(why) = boot_unread
+    {
+        // Agreement today proves nothing about the next restart: not judged is not a pass.
+        let summary = format!("restart safety not judged: boot memberships unreadable: {why}");
+        return verdict(
+            "convergence",
+            Status::Skip,
+            clip(&summary, 300),
+            ev,
+            metrics,
+        );
+    }
     if problems.is_empty() {
         let summary = format!(
             "{} node(s) agree on membership of {} group(s) and on {} key(s)",
@@ -259,7 +273,7 @@ mod tests {
 
     #[test]
     fn no_observations_is_skip() {
-        let v = convergence(&[], &reads([&[], &[], &[]]), &[]);
+        let v = convergence(&[], &reads([&[], &[], &[]]), &[], None);
         assert_eq!(v.status, Status::Skip);
         assert!(v.summary.contains("no observations"));
     }
@@ -270,6 +284,7 @@ mod tests {
             &[agreed(10, [M, &["3", "2", "1"], M])],
             &reads([&["a", "b"], &["b", "a"], &["a", "b"]]),
             &[],
+            None,
         );
         assert_eq!(v.status, Status::Pass, "{v:?}");
         assert_eq!(v.metrics["groups"], 1.0);
@@ -278,7 +293,7 @@ mod tests {
 
     #[test]
     fn membership_disagreement_fails() {
-        let v = convergence(&[agreed(10, [M, M, &["1", "2", "4"]])], &[], &[]);
+        let v = convergence(&[agreed(10, [M, M, &["1", "2", "4"]])], &[], &[], None);
         assert_eq!(v.status, Status::Fail);
         assert_eq!(v.metrics["membership_disagreements"], 1.0);
         let e = v
@@ -302,9 +317,9 @@ mod tests {
     fn only_the_last_observation_counts() {
         let early_bad = agreed(5, [M, M, &["9"]]);
         let late_good = agreed(50, [M, M, M]);
-        let v = convergence(&[late_good.clone(), early_bad.clone()], &[], &[]);
+        let v = convergence(&[late_good.clone(), early_bad.clone()], &[], &[], None);
         assert_eq!(v.status, Status::Pass, "{v:?}");
-        let v = convergence(&[agreed(100, [M, M, &["9"]]), late_good], &[], &[]);
+        let v = convergence(&[agreed(100, [M, M, &["9"]]), late_good], &[], &[], None);
         assert_eq!(v.status, Status::Fail);
     }
 
@@ -312,7 +327,7 @@ mod tests {
     fn node_missing_a_group_fails() {
         let mut o = agreed(10, [M, M, M]);
         o.nodes[1].groups[0].group = "other".into();
-        let v = convergence(&[o], &[], &[]);
+        let v = convergence(&[o], &[], &[], None);
         assert_eq!(v.status, Status::Fail);
         assert!(
             v.evidence
@@ -326,7 +341,7 @@ mod tests {
     fn unreachable_node_fails() {
         let mut o = agreed(10, [M, M, M]);
         o.nodes[2] = down(3);
-        let v = convergence(&[o], &[], &[]);
+        let v = convergence(&[o], &[], &[], None);
         assert_eq!(v.status, Status::Fail);
         assert_eq!(v.metrics["unreachable_nodes"], 1.0);
         let e = v
@@ -343,6 +358,7 @@ mod tests {
             &[agreed(10, [M, M, M])],
             &reads([&["a"], &["a", "b"], &["a"]]),
             &[],
+            None,
         );
         assert_eq!(v.status, Status::Fail);
         assert_eq!(v.metrics["content_disagreements"], 1.0);
@@ -359,7 +375,7 @@ mod tests {
     fn failed_final_read_fails() {
         let mut r = reads([&["a"], &["a"], &["a"]]);
         r[0] = failed_read("n1", OpKind::ListInstances, "svc", "503 server is DOWNnow");
-        let v = convergence(&[agreed(10, [M, M, M])], &r, &[]);
+        let v = convergence(&[agreed(10, [M, M, M])], &r, &[], None);
         assert_eq!(v.status, Status::Fail);
         assert!(
             v.evidence
@@ -367,5 +383,25 @@ mod tests {
                 .any(|e| e.text.contains("n1 read failed: 503")),
             "{v:?}"
         );
+    }
+
+    #[test]
+    fn unreadable_boot_memberships_are_not_judged_and_not_a_pass() {
+        let o = [agreed(10, [M, M, M])];
+        let r = reads([&["a"], &["a"], &["a"]]);
+        let v = convergence(&o, &r, &[], Some("n2: index: permission denied"));
+        assert_eq!(v.status, Status::Skip, "{v:?}");
+        assert!(
+            v.summary.contains("restart safety not judged"),
+            "{}",
+            v.summary
+        );
+        assert!(v.summary.contains("permission denied"), "{}", v.summary);
+        // A real disagreement still fails: not being able to judge one part hides nothing.
+        let bad = reads([&["a"], &["a", "b"], &["a"]]);
+        let v = convergence(&o, &bad, &[], Some("unreadable"));
+        assert_eq!(v.status, Status::Fail, "{v:?}");
+        // Known-good: the flavor keeps no boot membership file (nothing to read) is no skip.
+        assert_eq!(convergence(&o, &r, &[], None).status, Status::Pass);
     }
 }

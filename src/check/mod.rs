@@ -48,6 +48,7 @@ use crate::workload::{FinalRead, History, OpKind};
 ///     history: &history,
 ///     final_reads: &[],
 ///     boot_memberships: &[],
+///     boot_unread: None,
 ///     observations: &[],
 ///     checkpoints: &[],
 ///     faults: &[],
@@ -73,6 +74,9 @@ pub struct CheckInput<'a> {
     pub logs: &'a [NodeLog],
     /// The membership each node would boot with, read after heal (empty: not read).
     pub boot_memberships: &'a [BootMembership],
+    /// Why the boot memberships could not be read, when the flavor keeps them but reading
+    /// failed: restart safety is then not judged, and convergence cannot pass.
+    pub boot_unread: Option<&'a str>,
     /// Known failure texts of the flavor under test.
     pub catalog: &'a [Signature],
     /// Thresholds.
@@ -86,7 +90,7 @@ pub struct CheckInput<'a> {
 /// use nacos_chaos::workload::History;
 /// let (history, thresholds) = (History::default(), Thresholds::default());
 /// let input = CheckInput { history: &history, final_reads: &[], boot_memberships: &[],
-///     observations: &[], checkpoints: &[], faults: &[], logs: &[], catalog: &[], thresholds: &thresholds };
+///     boot_unread: None, observations: &[], checkpoints: &[], faults: &[], logs: &[], catalog: &[], thresholds: &thresholds };
 /// let verdicts = check::all(&input);
 /// let names: Vec<&str> = verdicts.iter().map(|v| v.check.as_str()).collect();
 /// assert_eq!(names, ["leader", "availability", "durability", "convergence", "signatures"]);
@@ -107,6 +111,7 @@ pub fn all(input: &CheckInput<'_>) -> Vec<Verdict> {
             input.observations,
             input.final_reads,
             input.boot_memberships,
+            input.boot_unread,
         ),
         signatures_tolerating(
             input.catalog,
@@ -227,6 +232,7 @@ mod tests {
             history: &history,
             final_reads: &final_reads,
             boot_memberships: &[],
+            boot_unread: None,
             observations: &observations,
             checkpoints: &[],
             faults: &[],

@@ -73,6 +73,9 @@ pub struct RunRecord {
     /// The membership each node would boot with, read after heal (empty: not read).
     #[serde(default)]
     pub boot_memberships: Vec<BootMembership>,
+    /// Why the boot memberships could not be read (the flavor keeps them; reading failed).
+    #[serde(default)]
+    pub boot_memberships_unread: Option<String>,
     /// Verdicts.
     pub verdicts: Vec<Verdict>,
     /// Expected status per check (known-bad scenarios expect Fail).
@@ -142,6 +145,7 @@ impl RunRecord {
             history: History::default(),
             final_reads: vec![],
             boot_memberships: vec![],
+            boot_memberships_unread: None,
             verdicts: vec![],
             expectations: BTreeMap::new(),
             error: None,

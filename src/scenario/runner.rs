@@ -62,6 +62,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
         history: Default::default(),
         final_reads: vec![],
         boot_memberships: vec![],
+        boot_memberships_unread: None,
         verdicts: vec![],
         expectations: suite.expect.clone(),
         error: None,
@@ -156,7 +157,10 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
     }
     match cluster.boot_memberships().await {
         Ok(boots) => ctx.record.boot_memberships = boots.unwrap_or_default(),
-        Err(e) => warn!(error = %e, "boot memberships unreadable; restart safety not judged"),
+        Err(e) => {
+            warn!(error = %e, "boot memberships unreadable; restart safety not judged");
+            ctx.record.boot_memberships_unread = Some(e.to_string());
+        }
     }
     let logs: Vec<NodeLog> = match cluster.collect_logs(&dir).await {
         Ok(l) => l,
@@ -178,6 +182,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
         history: &record.history,
         final_reads: &record.final_reads,
         boot_memberships: &record.boot_memberships,
+        boot_unread: record.boot_memberships_unread.as_deref(),
         observations: &record.observations,
         checkpoints: &record.checkpoints,
         faults: &record.faults,

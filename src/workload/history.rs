@@ -117,7 +117,7 @@ pub struct History {
     pub sessions: u32,
     /// The last tick each probe used (`http/n1` → 41): the next session counts on from
     /// there, so no write of the run repeats an earlier one.
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[serde(default)]
     pub ticks: std::collections::BTreeMap<String, u64>,
 }
 
