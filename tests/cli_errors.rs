@@ -49,7 +49,29 @@ fn invalid_flags_are_explained() {
         &[],
     );
     assert_eq!(code, 2, "{text}");
-    assert!(text.contains("1 <= i <= n"), "{text}");
+    assert!(text.contains("between 1 and the count"), "{text}");
+    // An empty shard is not a green one: one case, two shards → shard 2 selects nothing.
+    let (code, text) = run(
+        &[
+            "matrix",
+            "suites/rnacos-restart-control.toml",
+            "--shard",
+            "2/2",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("shard 2/2 selects no case of the 1"),
+        "{text}"
+    );
+    assert!(text.contains("fix:"), "{text}");
+    let (code, text) = run(
+        &["run", "suites/rnacos-restart-control.toml", "--repeat", "0"],
+        &[],
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("--repeat 0 runs nothing"), "{text}");
 }
 
 #[test]

@@ -211,6 +211,7 @@ fn record() -> RunRecord {
         ],
         history,
         boot_memberships: vec![],
+        boot_memberships_unread: None,
         final_reads: vec![FinalRead {
             node: "n3".into(),
             key: "svc-a".into(),

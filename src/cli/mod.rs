@@ -89,6 +89,13 @@ enum Command {
         /// Override the to-versions (comma list).
         #[arg(long, env = "NACOS_CHAOS_TO")]
         to: Option<String>,
+        /// Run each version pair N times on fresh clusters and write a stability table
+        /// (a case whose verdicts flip is UNSTABLE and fails the run).
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+        /// Clusters running at once.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
         /// Results root.
         #[arg(long, default_value = "results")]
         results: PathBuf,
@@ -110,6 +117,9 @@ enum Command {
         /// Override the to-versions (comma list).
         #[arg(long, env = "NACOS_CHAOS_TO")]
         to: Option<String>,
+        /// Run each case N times on fresh clusters and write a stability table.
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
         /// Clusters running at once.
         #[arg(long, default_value_t = 2)]
         jobs: usize,
@@ -197,19 +207,24 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             suite,
             from,
             to,
+            repeat,
+            jobs,
             results,
             registry,
             run_id,
-        } => scenario_cmd::run_suite(suite, from, to, results, registry, run_id).await,
+        } => {
+            scenario_cmd::run_suite(suite, from, to, repeat, jobs, results, registry, run_id).await
+        }
         Command::Matrix {
             suites,
             from,
             to,
+            repeat,
             jobs,
             shard,
             results,
             registry,
-        } => scenario_cmd::matrix(suites, from, to, jobs, shard, results, registry).await,
+        } => scenario_cmd::matrix(suites, from, to, repeat, jobs, shard, results, registry).await,
         Command::Merge { dirs, out } => scenario_cmd::merge(dirs, out),
         Command::Preflight {
             data,

@@ -2,21 +2,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 
 use nacos_chaos::flavor::FlavorKind;
-use nacos_chaos::report::RunRecord;
-use nacos_chaos::scenario::{RunOptions, Suite, run};
-
-/// One case of a matrix: a suite and a version pair.
-#[derive(Clone)]
-struct Case {
-    suite: Arc<Suite>,
-    from: String,
-    to: Option<String>,
-}
+use nacos_chaos::report::{RunRecord, stability, write_stability};
+use nacos_chaos::scenario::{Case, RunOptions, Suite, expand, run_all};
 
 fn parse_list(s: &Option<String>) -> Option<Vec<String>> {
     s.as_ref().map(|v| {
@@ -27,8 +18,14 @@ fn parse_list(s: &Option<String>) -> Option<Vec<String>> {
     })
 }
 
-fn cases(suites: &[PathBuf], from: &Option<String>, to: &Option<String>) -> Result<Vec<Case>> {
-    let mut out = vec![];
+/// Load `suites` with the version overrides applied, and expand them into cases.
+fn cases(
+    suites: &[PathBuf],
+    from: &Option<String>,
+    to: &Option<String>,
+    repeat: u32,
+) -> Result<Vec<Case>> {
+    let mut loaded = vec![];
     for p in suites {
         let mut suite = Suite::load(p)?;
         if let Some(f) = parse_list(from) {
@@ -39,16 +36,9 @@ fn cases(suites: &[PathBuf], from: &Option<String>, to: &Option<String>) -> Resu
         {
             suite.versions.to = t;
         }
-        let suite = Arc::new(suite);
-        for (f, t) in suite.pairs() {
-            out.push(Case {
-                suite: suite.clone(),
-                from: f,
-                to: t,
-            });
-        }
+        loaded.push(suite);
     }
-    Ok(out)
+    Ok(expand(loaded, repeat)?)
 }
 
 fn print_record(r: &RunRecord, results: &std::path::Path) {
@@ -86,61 +76,76 @@ fn print_record(r: &RunRecord, results: &std::path::Path) {
     );
 }
 
-async fn run_cases(
+/// Run the cases (Ctrl-C tears down and exits), print each record, and with repeats write
+/// and print the stability table. Exit 0 only when every run came out as expected and no
+/// case flipped.
+async fn run_and_report(
     cases: Vec<Case>,
     jobs: usize,
-    results: PathBuf,
-    registry: Option<String>,
-    run_id: Option<String>,
-) -> Vec<RunRecord> {
-    let sem = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
-    let mut handles = vec![];
-    for c in cases {
-        let sem = sem.clone();
-        let opts = RunOptions {
-            results: results.clone(),
-            registry: registry.clone(),
-            run_id: run_id.clone(),
-        };
-        handles.push(tokio::spawn(async move {
-            let _permit = sem.acquire_owned().await;
-            run(&c.suite, &c.from, c.to.as_deref(), &opts).await
-        }));
-    }
-    let mut out = vec![];
-    for h in handles {
-        if let Ok(r) = h.await {
-            out.push(r);
-        }
-    }
-    out
-}
-
-/// `run SUITE`: every version pair of one suite, sequentially.
-pub async fn run_suite(
-    suite: PathBuf,
-    from: Option<String>,
-    to: Option<String>,
-    results: PathBuf,
-    registry: Option<String>,
-    run_id: Option<String>,
-) -> Result<ExitCode> {
-    let cases = cases(&[suite], &from, &to)?;
-    if run_id.is_some() && cases.len() != 1 {
-        bail!("--run-id needs a suite with exactly one version pair (use --from/--to)");
-    }
+    repeat: u32,
+    opts: RunOptions,
+) -> Result<(Vec<RunRecord>, ExitCode)> {
+    let results = opts.results.clone();
     let records = tokio::select! {
-        r = run_cases(cases, 1, results.clone(), registry, run_id) => r,
+        r = run_all(cases, jobs, opts) => r,
         _ = tokio::signal::ctrl_c() => bail!("interrupted: clusters are torn down by their drop guards; `nacos-chaos gc` removes anything left"),
     };
     for r in &records {
         print_record(r, &results);
     }
-    Ok(if records.iter().all(RunRecord::as_expected) {
+    let mut ok = records.iter().all(RunRecord::as_expected);
+    if repeat > 1 {
+        let table = stability(&records);
+        let dir = results.join(format!("stability-{}", nacos_chaos::docker::new_run_id()));
+        let files = write_stability(&table, &dir)?;
+        for c in &table {
+            println!(
+                "{} [{}]: {} over {} run(s) ({} as expected)",
+                c.scenario,
+                c.versions,
+                c.word().to_uppercase(),
+                c.run_ids.len(),
+                c.as_expected
+            );
+            for k in c.checks.iter().filter(|k| k.counts.len() > 1) {
+                println!("  {:<13} flipped {} time(s)", k.check, k.flips);
+            }
+        }
+        println!("stability: {}", files.markdown.display());
+        ok &= table.iter().all(|c| !c.unstable());
+    }
+    let code = if ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    };
+    Ok((records, code))
+}
+
+/// `run SUITE`: every version pair of one suite, `repeat` times each, `jobs` at once.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_suite(
+    suite: PathBuf,
+    from: Option<String>,
+    to: Option<String>,
+    repeat: u32,
+    jobs: usize,
+    results: PathBuf,
+    registry: Option<String>,
+    run_id: Option<String>,
+) -> Result<ExitCode> {
+    let cases = cases(&[suite], &from, &to, repeat)?;
+    if run_id.is_some() && cases.len() != 1 {
+        bail!(
+            "--run-id needs a suite with exactly one version pair (use --from/--to) and no --repeat"
+        );
+    }
+    let opts = RunOptions {
+        results,
+        registry,
+        run_id,
+    };
+    Ok(run_and_report(cases, jobs, repeat, opts).await?.1)
 }
 
 /// Parse `i/n`.
@@ -150,60 +155,46 @@ fn parse_shard(s: &str) -> Result<(usize, usize)> {
         i.parse().context("shard index")?,
         n.parse().context("shard count")?,
     );
-    if n == 0 || i == 0 || i > n {
-        bail!("--shard {s}: need 1 <= i <= n");
-    }
     Ok((i, n))
 }
 
-/// `matrix`: suites × from × to with bounded parallelism and sharding.
+/// `matrix`: suites × from × to (× repeat) with bounded parallelism and sharding.
 #[allow(clippy::too_many_arguments)]
 pub async fn matrix(
     suites: Vec<PathBuf>,
     from: Option<String>,
     to: Option<String>,
+    repeat: u32,
     jobs: usize,
     shard: Option<String>,
     results: PathBuf,
     registry: Option<String>,
 ) -> Result<ExitCode> {
-    let all = cases(&suites, &from, &to)?;
+    let all = cases(&suites, &from, &to, repeat)?;
     let total = all.len();
-    let mine: Vec<Case> = match shard.as_deref().map(parse_shard).transpose()? {
-        Some((i, n)) => all
-            .into_iter()
-            .enumerate()
-            .filter(|(k, _)| k % n == i - 1)
-            .map(|(_, c)| c)
-            .collect(),
+    let mine = match shard.as_deref().map(parse_shard).transpose()? {
+        Some((i, n)) => nacos_chaos::scenario::shard(all, i, n)?,
         None => all,
     };
     println!(
         "matrix: {} of {total} cases, {jobs} in parallel",
         mine.len()
     );
-    let records = tokio::select! {
-        r = run_cases(mine, jobs, results.clone(), registry, None) => r,
-        _ = tokio::signal::ctrl_c() => bail!("interrupted: clusters are torn down by their drop guards; `nacos-chaos gc` removes anything left"),
+    let opts = RunOptions {
+        results: results.clone(),
+        registry,
+        run_id: None,
     };
-    for r in &records {
-        print_record(r, &results);
-    }
+    let (records, code) = run_and_report(mine, jobs, repeat, opts).await?;
     let dirs: Vec<PathBuf> = records.iter().map(|r| results.join(&r.run_id)).collect();
-    if !dirs.is_empty() {
-        let out = results.join(format!("matrix-{}", nacos_chaos::docker::new_run_id()));
-        let merged = nacos_chaos::report::merge(&dirs, &out)?;
-        println!(
-            "merged: {} and {}",
-            merged.junit.display(),
-            merged.summary.display()
-        );
-    }
-    Ok(if records.iter().all(RunRecord::as_expected) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    let out = results.join(format!("matrix-{}", nacos_chaos::docker::new_run_id()));
+    let merged = nacos_chaos::report::merge(&dirs, &out)?;
+    println!(
+        "merged: {} and {}",
+        merged.junit.display(),
+        merged.summary.display()
+    );
+    Ok(code)
 }
 
 /// `merge DIR... --out DIR`.

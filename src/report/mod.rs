@@ -16,6 +16,7 @@ mod json;
 mod junit;
 mod markdown;
 mod record;
+mod stability;
 mod timeline;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,10 @@ pub use json::{VERDICT_FILE, read_verdict_json, schema, validate, write_verdict_
 pub use junit::{JUNIT_FILE, junit, write_junit};
 pub use markdown::{SUMMARY_FILE, markdown_summary};
 pub use record::{RunRecord, SCHEMA_VERSION, StepRecord};
+pub use stability::{
+    CaseStability, CheckStability, StabilityFiles, stability, stability_html, stability_markdown,
+    write_stability,
+};
 pub use timeline::timeline_svg;
 
 use crate::error::{Error, Result};

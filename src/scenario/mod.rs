@@ -1,11 +1,13 @@
 //! Declarative scenarios: the suite model, the runner that executes one against a real
 //! cluster, and the version matrix.
 
+mod batch;
 mod repro;
 mod runner;
 mod steps;
 mod suite;
 
+pub use batch::{Case, aborted, expand, run_all, shard};
 pub use repro::{compose_yaml, steps_md, write_repro};
 pub use runner::{RunOptions, run};
 pub use steps::describe;
