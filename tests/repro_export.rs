@@ -31,7 +31,10 @@ async fn compose_export_is_valid_and_labelled() {
             "{}\n{yaml}",
             String::from_utf8_lossy(&o.stderr)
         ),
-        Err(e) => eprintln!("SKIP compose validation: docker-compose not installed ({e})"),
+        Err(e) => common::skip(
+            "compose validation",
+            &format!("docker-compose not installed ({e})"),
+        ),
     }
     assert!(
         yaml.contains(&format!("ipv4_address: {}", c.node(1).unwrap().original.ip)),

@@ -6,6 +6,13 @@ use nacos_chaos::cluster::Cluster;
 use nacos_chaos::docker::{Engine, new_run_id};
 use nacos_chaos::fault::{Fault, Nemesis, Targets};
 
+/// Say that `test` did not run, and why — visibly in a plain `cargo test` too: libtest
+/// captures the print macros of a passing test, not direct writes to the process's stderr.
+pub fn skip(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIP {test}: {why}");
+}
+
 /// Connect to Docker, or print a visible skip (never under CI=true, where it panics).
 pub async fn engine_or_skip(test: &str) -> Option<Engine> {
     // Harness warnings (e.g. a joining node being repaired) show in a failing test's output.
@@ -22,7 +29,7 @@ pub async fn engine_or_skip(test: &str) -> Option<Engine> {
             if std::env::var("CI").as_deref() == Ok("true") {
                 panic!("{test}: Docker is required under CI=true: {e}");
             }
-            eprintln!("SKIP {test}: no Docker engine ({e})");
+            skip(test, &format!("no Docker engine ({e})"));
             None
         }
     }
