@@ -18,6 +18,12 @@ use nacos_chaos::flavor::{FlavorKind, IdentityMode};
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Only warnings and errors on stderr (the verdict lines on stdout stay).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// More detail on stderr (-v: debug, -vv: trace). NACOS_CHAOS_LOG overrides both.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
 /// Cluster options shared by commands that launch one.
@@ -167,15 +173,32 @@ enum Command {
     },
 }
 
-/// Entry point.
-pub fn main() -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("NACOS_CHAOS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,bollard=warn,hyper=warn"));
+/// Logs on stderr: colour only on a terminal and never with `NO_COLOR` set; the level from
+/// `-q`/`-v`, or `NACOS_CHAOS_LOG` (an `EnvFilter` directive) when set.
+fn init_logging(quiet: bool, verbose: u8) {
+    use std::io::IsTerminal;
+    let level = match (quiet, verbose) {
+        (true, _) => "warn",
+        (_, 0) => "info",
+        (_, 1) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NACOS_CHAOS_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("{level},bollard=warn,hyper=warn"))
+    });
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .init();
+}
+
+/// Entry point.
+pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.quiet, cli.verbose);
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
