@@ -105,8 +105,14 @@ fn preflight_on_a_missing_dir_is_an_error_not_a_verdict() {
 fn logs_carry_no_colour_codes_off_a_terminal_and_quiet_silences_info() {
     // Output captured by a pipe (a CI log, a file) must be plain text.
     let (_, text) = run(&["-v", "gc", "--dry-run"], &[]);
-    assert!(!text.contains('\u{1b}'), "ANSI escape in piped output: {text:?}");
-    assert!(text.contains("INFO") || text.contains("DEBUG") || text.contains("error"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "ANSI escape in piped output: {text:?}"
+    );
+    assert!(
+        text.contains("INFO") || text.contains("DEBUG") || text.contains("error"),
+        "{text}"
+    );
     let (_, quiet) = run(&["-q", "gc", "--dry-run"], &[]);
     assert!(!quiet.contains(" INFO "), "{quiet}");
 }

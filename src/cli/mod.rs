@@ -183,9 +183,10 @@ fn init_logging(quiet: bool, verbose: u8) {
         (_, 1) => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("NACOS_CHAOS_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("{level},bollard=warn,hyper=warn"))
-    });
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("NACOS_CHAOS_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(format!("{level},bollard=warn,hyper=warn"))
+        });
     let colour = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()

@@ -261,7 +261,11 @@ mod tests {
         );
         // Every field a record writes is a property; all are required but those added
         // after schema_version 1 was first written (older records lack them).
-        let optional = ["boot_memberships", "boot_memberships_unread"];
+        let optional = [
+            "boot_memberships",
+            "boot_memberships_unread",
+            "provision_ms",
+        ];
         let required: Vec<&str> = s["required"]
             .as_array()
             .unwrap()

@@ -54,8 +54,11 @@ pub struct RunRecord {
     /// Wall-clock start.
     #[serde(with = "humantime_serde")]
     pub started: SystemTime,
-    /// Duration, ms.
+    /// Scenario duration, ms: from bring-up to teardown (image provisioning excluded).
     pub duration_ms: u64,
+    /// Time spent providing images before the scenario started (builds on first use), ms.
+    #[serde(default)]
+    pub provision_ms: u64,
     /// Docker engine version text.
     pub engine: String,
     /// Steps.
@@ -146,6 +149,7 @@ impl RunRecord {
             final_reads: vec![],
             boot_memberships: vec![],
             boot_memberships_unread: None,
+            provision_ms: 0,
             verdicts: vec![],
             expectations: BTreeMap::new(),
             error: None,

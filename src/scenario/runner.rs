@@ -35,11 +35,31 @@ impl Default for RunOptions {
     }
 }
 
+/// Make sure every image the case needs (from- and to-version) is present before the
+/// scenario's clock starts.
+async fn provision(
+    suite: &Suite,
+    from: &str,
+    to: Option<&str>,
+    opts: &RunOptions,
+    run_id: &str,
+) -> crate::Result<()> {
+    let engine = crate::docker::Engine::connect(run_id.to_string()).await?;
+    for v in std::iter::once(from).chain(to) {
+        crate::image::ensure(&engine, suite.cluster.flavor, v, opts.registry.as_deref()).await?;
+    }
+    Ok(())
+}
+
 /// Run `suite` from `from` (upgrading to `to`, if any). Never panics: failures are recorded
 /// in the returned record (`error`) and the cluster is torn down.
 pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions) -> RunRecord {
     let run_id = opts.run_id.clone().unwrap_or_else(new_run_id);
     let dir = opts.results.join(&run_id);
+    // Images are their own phase: a first-time build must not count as scenario time.
+    let t_images = Instant::now();
+    let images = provision(suite, from, to, opts, &run_id).await;
+    let provision_ms = t_images.elapsed().as_millis() as u64;
     let started = SystemTime::now();
     let t0 = Instant::now();
     let mut record = RunRecord {
@@ -63,6 +83,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
         final_reads: vec![],
         boot_memberships: vec![],
         boot_memberships_unread: None,
+        provision_ms,
         verdicts: vec![],
         expectations: suite.expect.clone(),
         error: None,
@@ -81,6 +102,11 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     };
+    if let Err(e) = images {
+        record.error = Some(format!("images could not be provided: {e}"));
+        write(&record, &dir);
+        return record;
+    }
     info!(scenario = %suite.name, versions = %record.version_label(), run = %run_id, "scenario starting");
     let mut cluster = match Cluster::create_with_run_id(spec, run_id.clone()).await {
         Ok(c) => c,
