@@ -36,6 +36,26 @@ async fn three_node_rnacos_cluster_agrees_on_a_leader_and_leaves_nothing() {
         .await
         .expect("bring-up");
 
+    // Bring-up may start the cluster over (at most BRINGUP_ATTEMPTS times); it says how many
+    // attempts it took, and keeps nothing observed of a discarded one.
+    assert!(
+        (1..=nacos_chaos::cluster::BRINGUP_ATTEMPTS).contains(&report.attempts),
+        "attempts {}",
+        report.attempts
+    );
+    assert_eq!(cluster.bringup_attempts(), report.attempts);
+    assert!(!cluster.observations().is_empty());
+    if let Some(o) = cluster
+        .observations()
+        .iter()
+        .find(|o| o.at_ms < report.from_ms)
+    {
+        panic!(
+            "observation at {} ms predates the accepted attempt (from {} ms, attempt {})",
+            o.at_ms, report.from_ms, report.attempts
+        );
+    }
+
     // One agreed leader, named identically by every node in the same term.
     let Agreement::Agreed { leader, term } = &report.groups["rnacos"] else {
         panic!("not agreed: {:?}", report.groups)

@@ -122,6 +122,7 @@ fn record() -> RunRecord {
         started: SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123),
         duration_ms: 60_000,
         engine: "Docker 27.3.1".into(),
+        attempts: 2,
         steps: vec![
             StepRecord {
                 name: "start 3 nodes on 0.7.3".into(),
@@ -212,6 +213,7 @@ fn record() -> RunRecord {
         history,
         boot_memberships: vec![],
         boot_memberships_unread: None,
+        provision_ms: 0,
         final_reads: vec![FinalRead {
             node: "n3".into(),
             key: "svc-a".into(),
@@ -458,12 +460,12 @@ fn markdown_has_the_table_row_and_reasons() {
     let md = read(tmp.path(), "summary.md");
     assert!(
         md.contains(
-            "| rnacos-ip-change | 0.7.3→0.8.8 | ✅ as expected | fail (expected) | pass | skip |"
+            "| rnacos-ip-change | 0.7.3→0.8.8 | ✅ as expected | 2 | fail (expected) | pass | skip |"
         ),
         "{md}"
     );
     let md = markdown_summary(&[record(), unexpected()]);
-    assert!(md.contains("| rnacos-ip-change | 0.7.3→0.8.8 | ❌ unexpected | fail (expected) | pass | skip | ❌ fail |"), "{md}");
+    assert!(md.contains("| rnacos-ip-change | 0.7.3→0.8.8 | ❌ unexpected | 2 | fail (expected) | pass | skip | ❌ fail |"), "{md}");
     assert!(
         md.contains("### ❌ rnacos-ip-change [0.7.3→0.8.8] (rnacos, run `r9bad`)"),
         "{md}"

@@ -42,6 +42,8 @@ async fn run_suite(file: &str, to: Option<String>) -> Option<(RunRecord, std::pa
     )
     .await;
     assert!(r.error.is_none(), "runner error: {:?}", r.error);
+    // Every suite starts its cluster: the record says how many bring-up attempts it took.
+    assert!((1..=3).contains(&r.attempts), "attempts {}", r.attempts);
     let dir = results.join(&r.run_id);
     check_artifacts(&r, &dir);
     // The run left nothing behind.
@@ -55,8 +57,16 @@ fn check_artifacts(r: &RunRecord, dir: &std::path::Path) {
         serde_json::from_str(&std::fs::read_to_string(dir.join("verdict.json")).unwrap()).unwrap();
     nacos_chaos::report::validate(&json)
         .unwrap_or_else(|e| panic!("verdict.json violates its schema: {e:?}"));
+    assert_eq!(json["attempts"], r.attempts);
     let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
     assert!(junit.starts_with("<?xml"), "{junit}");
+    assert!(
+        junit.contains(&format!(
+            r#"<property name="attempts" value="{}"/>"#,
+            r.attempts
+        )),
+        "{junit}"
+    );
     assert_eq!(
         junit.matches("<testcase").count(),
         r.verdicts.len(),

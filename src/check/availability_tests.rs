@@ -241,3 +241,19 @@ fn all_failed_kind_has_ratio_zero_and_span_outage() {
     assert_eq!(v.metrics["success_ratio.get_config"], 0.0);
     assert_eq!(v.metrics["longest_outage_ms.get_config"], 900.0);
 }
+
+/// A write answered HTTP 5xx is Unknown (it may have committed) — and still no service: it
+/// counts against the ratio and opens an outage exactly as a refused write does.
+#[test]
+fn write_answered_5xx_is_unavailable_although_its_outcome_is_unknown() {
+    let (outcome, _, _) = crate::workload::classify(OpKind::PublishConfig, 503, "no leader");
+    let ops = vec![
+        put("n1", 0, 10, Outcome::Ok),
+        put("n1", 1_000, 1_010, outcome),
+        put("n1", 30_000, 30_010, Outcome::Ok),
+    ];
+    let v = availability(&hist(ops), &Thresholds::default());
+    assert_eq!(v.status, Status::Fail, "{v:?}");
+    assert_eq!(v.metrics["ops.ok"], 2.0);
+    assert_eq!(v.metrics["longest_outage_ms.publish_config"], 29_990.0);
+}

@@ -356,3 +356,21 @@ fn out_of_order_records_use_times_not_positions() {
         Status::Fail
     );
 }
+
+/// A publish answered HTTP 500 after its forwarded Raft write committed: classified by the
+/// probe as it really is, the value it wrote is neither a phantom nor does it make the
+/// earlier acknowledged value "lost".
+#[test]
+fn publish_answered_500_that_committed_is_neither_lost_nor_phantom() {
+    let (outcome, _, error) =
+        crate::workload::classify(OpKind::PublishConfig, 500, "forward to leader timed out");
+    let mut w = publish("n2", "k", "v2", 100, 200, outcome);
+    w.status = Some(500);
+    w.error = error;
+    let h = hist(vec![publish("n1", "k", "v1", 0, 10, Acked), w]);
+    let v = durability(&h, &cfg_reads(["v2", "v2", "v2"]));
+    assert_eq!(v.status, Status::Pass, "{v:?}");
+    assert_eq!(v.metrics["unknown_writes"], 1.0);
+    assert_eq!(v.metrics["phantom_writes"], 0.0);
+    assert_eq!(v.metrics["lost_writes"], 0.0);
+}

@@ -3,7 +3,8 @@
 //! Each check is one unit with its thresholds and the evidence behind its verdict:
 //!
 //! - [`leader()`] — a leader at every checkpoint within the bound, never two leaders in one
-//!   term, terms monotonic per node (except across faults that reset Raft state);
+//!   term of one Raft epoch, terms monotonic per node (except once, where a fault that
+//!   resets Raft state opens a new epoch);
 //! - [`availability()`] — success ratio and longest outage per operation kind;
 //! - [`durability()`] — every acknowledged write readable from every node after heal, no
 //!   phantom values;
@@ -27,7 +28,7 @@ use std::collections::BTreeMap;
 pub use availability::availability;
 pub use convergence::convergence;
 pub use durability::durability;
-pub use leader::{TERM_RESET_FAULTS, leader};
+pub use leader::leader;
 pub use model::{Checkpoint, Evidence, NodeLog, Status, Thresholds, Verdict};
 pub use signatures::{SignatureMatch, matches, signatures, signatures_tolerating};
 

@@ -29,6 +29,8 @@ pub fn op(
         outcome,
         status: match outcome {
             Outcome::Ok => Some(200),
+            // A write answered 5xx is Unknown, so a refused write was a 4xx.
+            Outcome::Fail if kind.is_write() => Some(400),
             Outcome::Fail => Some(500),
             Outcome::Unknown => None,
         },

@@ -7,7 +7,7 @@ use futures_util::future::join_all;
 use serde::Serialize;
 use tracing::{info, warn};
 
-use super::observe::{Agreement, NodeObservation, Observation, agreements};
+use super::observe::{Agreement, Mark, NodeObservation, Observation, agreements};
 use super::{Cluster, NodeState};
 use crate::docker::ContainerRequest;
 use crate::error::{Error, Result};
@@ -31,6 +31,9 @@ pub struct LeaderReport {
     pub elapsed: Duration,
     /// Bring-up attempts it took (1 for plain waits).
     pub attempts: u32,
+    /// When the wait (for bring-up: the successful attempt) began, ms since the cluster was
+    /// created. No observation the cluster keeps from a bring-up is older.
+    pub from_ms: u64,
     /// Per group agreement at that moment.
     pub groups: BTreeMap<String, Agreement>,
     /// The observation that satisfied the wait.
@@ -47,9 +50,12 @@ impl Cluster {
     /// so that its next start would cut it (see [`Cluster::log_cuts`]): the experiment's first
     /// restart would lose the setup itself. A failed attempt starts every node over
     /// with empty data, up to [`BRINGUP_ATTEMPTS`] times, each with at least
-    /// [`MIN_BRINGUP`] (bring-up is setup: nothing has been written yet). The report's
-    /// `elapsed` is the successful attempt's time to an agreed leader; `attempts` says how
-    /// many it took, and every retry is logged at WARN.
+    /// [`MIN_BRINGUP`] (bring-up is setup: nothing has been written yet). What was observed
+    /// of a discarded attempt (or of a node started over) is dropped from the cluster's
+    /// observations: its terms belong to a state that no longer exists. The report's
+    /// `elapsed` is the successful attempt's time to an agreed leader, `from_ms` when that
+    /// attempt began; `attempts` says how many it took (also [`Cluster::bringup_attempts`]),
+    /// and every retry is logged at WARN.
     ///
     /// ```no_run
     /// # async fn f(c: &mut nacos_chaos::cluster::Cluster) -> nacos_chaos::Result<()> {
@@ -60,16 +66,24 @@ impl Cluster {
     pub async fn start_all(&mut self, timeout: Duration) -> Result<LeaderReport> {
         let mut attempt = 1;
         loop {
-            match self.start_all_once(timeout.max(MIN_BRINGUP)).await {
+            self.bringup_attempts = attempt;
+            let mark = self.observations.mark();
+            let from_ms = self.now_ms();
+            match self.start_all_once(timeout.max(MIN_BRINGUP), mark).await {
                 Ok(mut report) => {
                     report.attempts = attempt;
+                    report.from_ms = from_ms;
                     info!(elapsed = ?report.elapsed, attempt, "cluster up with an agreed leader");
                     return Ok(report);
                 }
                 Err(e @ (Error::Timeout { .. } | Error::Unfit { .. }))
                     if self.flavor().capabilities().joins && attempt < BRINGUP_ATTEMPTS =>
                 {
-                    warn!(attempt, error = %e, "bring-up failed; starting every node over with empty data");
+                    let dropped = self.observations.discard_since(mark);
+                    warn!(
+                        attempt, error = %e, dropped_observations = dropped,
+                        "bring-up failed; starting every node over with empty data"
+                    );
                     for i in 1..=self.nodes.len() {
                         self.wipe_node(i).await?;
                     }
@@ -80,14 +94,14 @@ impl Cluster {
         }
     }
 
-    async fn start_all_once(&mut self, timeout: Duration) -> Result<LeaderReport> {
+    async fn start_all_once(&mut self, timeout: Duration, mark: Mark) -> Result<LeaderReport> {
         let t0 = Instant::now();
         if self.flavor().capabilities().joins {
             let deadline = t0 + timeout;
             for i in 1..=self.nodes.len() {
                 let join = self.nodes[i - 1].join;
                 self.start_node(i, join).await?;
-                self.settle_join(i, deadline).await?;
+                self.settle_join(i, deadline, mark).await?;
             }
         } else {
             for i in 1..=self.nodes.len() {
@@ -143,8 +157,9 @@ impl Cluster {
     /// the leader tracks; `change-membership` is live only, see
     /// [`Cluster::wait_for_durable_membership`]). So: after one grace period the node is
     /// started over empty (its join is sent again), and if that join is lost too the attempt
-    /// fails and [`Cluster::start_all`] starts every node over. Logged at WARN.
-    async fn settle_join(&mut self, i: usize, deadline: Instant) -> Result<()> {
+    /// fails and [`Cluster::start_all`] starts every node over. Logged at WARN. What was
+    /// observed of the node since the attempt began (`mark`) is dropped when it starts over.
+    async fn settle_join(&mut self, i: usize, deadline: Instant, mark: Mark) -> Result<()> {
         let join = self.nodes[i - 1].join;
         let peer = self.peer_of(i);
         let what = format!("n{i} to join as a voter");
@@ -163,6 +178,8 @@ impl Cluster {
                         "joining node is not a voter; starting it over with an empty data dir"
                     );
                     self.restart_fresh(i, join).await?;
+                    let name = self.nodes[i - 1].name().to_string();
+                    self.observations.discard_node_since(mark, &name);
                     started_over = true;
                 }
             }
@@ -361,6 +378,7 @@ impl Cluster {
     /// Wait until every Raft group has an agreed leader.
     pub async fn wait_for_leader(&mut self, timeout: Duration) -> Result<LeaderReport> {
         let groups = self.expected_groups();
+        let from_ms = self.now_ms();
         let ((groups, observation), elapsed) = self
             .wait_until("an agreed leader in every raft group", timeout, |obs| {
                 let a = agreements(obs, &groups);
@@ -373,6 +391,7 @@ impl Cluster {
         Ok(LeaderReport {
             elapsed,
             attempts: 1,
+            from_ms,
             groups,
             observation,
         })

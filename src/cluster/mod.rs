@@ -31,7 +31,7 @@ use tracing::{info, warn};
 use crate::docker::{Engine, RunNetwork, new_run_id};
 use crate::error::{Error, Result};
 use crate::flavor::{self, Flavor, FlavorKind, IdentityMode, NodeIdentity};
-use observe::Observation;
+use observe::{Observation, ObservationLog};
 
 /// What to launch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,7 +98,8 @@ pub struct Cluster {
     http: reqwest::Client,
     started: Instant,
     generation: u8,
-    observations: Vec<Observation>,
+    observations: ObservationLog,
+    bringup_attempts: u32,
     torn_down: bool,
 }
 
@@ -155,7 +156,8 @@ impl Cluster {
             nodes: vec![],
             started: Instant::now(),
             generation: 0,
-            observations: vec![],
+            observations: ObservationLog::default(),
+            bringup_attempts: 0,
             torn_down: false,
             spec,
         };
@@ -245,9 +247,14 @@ impl Cluster {
     pub fn epoch(&self) -> Instant {
         self.started
     }
-    /// Every observation made so far.
+    /// Every observation kept so far (those of discarded bring-up attempts are dropped).
     pub fn observations(&self) -> &[Observation] {
-        &self.observations
+        self.observations.as_slice()
+    }
+    /// Attempts the last [`Cluster::start_all`] took, counting the one that succeeded or
+    /// failed for good (0: never brought up).
+    pub fn bringup_attempts(&self) -> u32 {
+        self.bringup_attempts
     }
     /// The identity generation (number of IP changes so far).
     pub fn generation(&self) -> u8 {

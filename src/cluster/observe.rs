@@ -146,6 +146,69 @@ pub fn agreements(obs: &Observation, groups: &[String]) -> BTreeMap<String, Agre
         .collect()
 }
 
+/// A position in an [`ObservationLog`] (see [`ObservationLog::mark`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark(usize);
+
+/// The observations a cluster keeps, in the order made. Bring-up starts over what it
+/// discards (a whole attempt, or one node whose join was lost) with empty data; what was
+/// observed of the discarded state is dropped, so checks judge only the cluster that was
+/// kept (a discarded attempt's terms would read as a term regression of the next one).
+///
+/// ```
+/// use nacos_chaos::cluster::observe::{Observation, ObservationLog};
+/// let o = |at_ms| Observation { at_ms, wall: std::time::SystemTime::UNIX_EPOCH, nodes: vec![] };
+/// let mut log = ObservationLog::default();
+/// log.push(o(0));
+/// let attempt = log.mark();
+/// log.push(o(10));
+/// assert_eq!(log.discard_since(attempt), 1);
+/// assert_eq!(log.as_slice().len(), 1);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ObservationLog {
+    observations: Vec<Observation>,
+}
+
+impl ObservationLog {
+    /// Record an observation.
+    pub fn push(&mut self, o: Observation) {
+        self.observations.push(o);
+    }
+
+    /// Every observation kept, in the order made.
+    pub fn as_slice(&self) -> &[Observation] {
+        &self.observations
+    }
+
+    /// The current end of the log: what is pushed after it can be discarded with
+    /// [`ObservationLog::discard_since`].
+    pub fn mark(&self) -> Mark {
+        Mark(self.observations.len())
+    }
+
+    /// Drop every observation made since `mark` (a discarded bring-up attempt); returns how
+    /// many.
+    pub fn discard_since(&mut self, mark: Mark) -> usize {
+        let n = self.observations.len().saturating_sub(mark.0);
+        self.observations.truncate(mark.0);
+        n
+    }
+
+    /// Drop what was observed of `node` since `mark` (a node started over with empty data);
+    /// the other nodes' observations are kept. Returns how many node observations were
+    /// dropped.
+    pub fn discard_node_since(&mut self, mark: Mark, node: &str) -> usize {
+        let mut n = 0;
+        for o in self.observations.iter_mut().skip(mark.0) {
+            let before = o.nodes.len();
+            o.nodes.retain(|x| x.node != node);
+            n += before - o.nodes.len();
+        }
+        n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,5 +308,63 @@ mod tests {
         assert!(
             matches!(agreement(&nodes, "g", 3), Agreement::NotAgreed(r) if r.contains("does not answer"))
         );
+    }
+
+    fn at(at_ms: u64, terms: &[(usize, u64)]) -> Observation {
+        Observation {
+            at_ms,
+            wall: SystemTime::UNIX_EPOCH,
+            nodes: terms
+                .iter()
+                .map(|&(i, t)| node(i, Some(view(Role::Follower, Some("1"), t))))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_discarded_attempt_leaves_no_observation() {
+        // Attempt 1 reached term 3 and was discarded (every node started over empty);
+        // attempt 2 starts at term 1. Keeping attempt 1 would read as 3 -> 1 later.
+        let mut log = ObservationLog::default();
+        let before = at(0, &[(1, 0)]);
+        log.push(before.clone());
+        let first = log.mark();
+        log.push(at(1_000, &[(1, 2), (2, 2)]));
+        log.push(at(2_000, &[(1, 3), (2, 3), (3, 3)]));
+        assert_eq!(log.discard_since(first), 2);
+        let second = log.mark();
+        assert_eq!(
+            second, first,
+            "the next attempt starts where the discarded one did"
+        );
+        log.push(at(70_000, &[(1, 1), (2, 1), (3, 1)]));
+        assert_eq!(log.as_slice().len(), 2);
+        assert_eq!(
+            log.as_slice()[0],
+            before,
+            "what came before the attempt is kept"
+        );
+        assert!(log.as_slice()[1..].iter().all(|o| o.at_ms >= 70_000));
+        // Nothing after the mark: nothing to drop.
+        assert_eq!(log.discard_since(log.mark()), 0);
+    }
+
+    #[test]
+    fn a_node_started_over_loses_only_its_own_observations_since_the_mark() {
+        let mut log = ObservationLog::default();
+        log.push(at(0, &[(1, 1), (3, 2)]));
+        let attempt = log.mark();
+        log.push(at(1_000, &[(1, 2), (2, 2), (3, 4)]));
+        log.push(at(2_000, &[(1, 2), (2, 2), (3, 4)]));
+        assert_eq!(log.discard_node_since(attempt, "n3"), 2);
+        log.push(at(3_000, &[(1, 2), (2, 2), (3, 2)]));
+        let o = log.as_slice();
+        assert_eq!(o.len(), 4, "other nodes' observations are kept");
+        assert_eq!(o[0].nodes.len(), 2, "before the mark: untouched");
+        for x in &o[1..3] {
+            let names: Vec<&str> = x.nodes.iter().map(|n| n.node.as_str()).collect();
+            assert_eq!(names, ["n1", "n2"]);
+        }
+        assert_eq!(o[3].nodes.len(), 3);
     }
 }

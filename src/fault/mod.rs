@@ -16,6 +16,7 @@
 mod clock;
 mod data;
 mod identity;
+mod kind;
 mod network;
 mod phantom;
 mod process;
@@ -24,6 +25,7 @@ mod targets;
 mod window;
 
 pub use clock::{clock_offset_s, parse_http_date};
+pub use kind::FaultKind;
 pub use network::NetOptions;
 pub use rtt::{measure_rtt_ms, parse_ping_avg, parse_ping_loss, ping};
 pub use targets::Targets;
@@ -165,29 +167,31 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// Short kind name used in windows and reports.
+    /// The fault's kind; its name is what windows and reports record, and equals the
+    /// suite's `kind` tag.
     ///
     /// ```
-    /// use nacos_chaos::fault::{Fault, Targets};
-    /// assert_eq!(Fault::Kill { nodes: Targets::All }.kind(), "kill");
+    /// use nacos_chaos::fault::{Fault, FaultKind, Targets};
+    /// assert_eq!(Fault::Kill { nodes: Targets::All }.kind(), FaultKind::Kill);
+    /// assert_eq!(Fault::Kill { nodes: Targets::All }.kind().as_str(), "kill");
     /// ```
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> FaultKind {
         match self {
-            Fault::IpChange { .. } => "ip_change",
-            Fault::Latency { .. } => "latency",
-            Fault::Loss { .. } => "loss",
-            Fault::Bandwidth { .. } => "bandwidth",
-            Fault::Partition { .. } => "partition",
-            Fault::Kill { .. } => "kill",
-            Fault::Stop { .. } => "stop",
-            Fault::Pause { .. } => "pause",
-            Fault::Restart { .. } => "restart",
-            Fault::WipeRaft { .. } => "wipe_raft",
-            Fault::SnapshotData { .. } => "snapshot_data",
-            Fault::RestoreData { .. } => "restore_snapshot",
-            Fault::CloneData { .. } => "clone_data",
-            Fault::PhantomPeer { .. } => "phantom_peer",
-            Fault::ClockSkew { .. } => "clock_skew",
+            Fault::IpChange { .. } => FaultKind::IpChange,
+            Fault::Latency { .. } => FaultKind::Latency,
+            Fault::Loss { .. } => FaultKind::Loss,
+            Fault::Bandwidth { .. } => FaultKind::Bandwidth,
+            Fault::Partition { .. } => FaultKind::Partition,
+            Fault::Kill { .. } => FaultKind::Kill,
+            Fault::Stop { .. } => FaultKind::Stop,
+            Fault::Pause { .. } => FaultKind::Pause,
+            Fault::Restart { .. } => FaultKind::Restart,
+            Fault::WipeRaft { .. } => FaultKind::WipeRaft,
+            Fault::SnapshotData { .. } => FaultKind::SnapshotData,
+            Fault::RestoreData { .. } => FaultKind::RestoreData,
+            Fault::CloneData { .. } => FaultKind::CloneData,
+            Fault::PhantomPeer { .. } => FaultKind::PhantomPeer,
+            Fault::ClockSkew { .. } => FaultKind::ClockSkew,
         }
     }
 
@@ -370,7 +374,7 @@ impl Nemesis {
         };
         let window = FaultWindow {
             id: id.clone(),
-            kind: fault.kind().into(),
+            kind: fault.kind().as_str().into(),
             description,
             targets: targets.iter().map(|i| format!("n{i}")).collect(),
             start_ms,
@@ -379,6 +383,10 @@ impl Nemesis {
             heal_proof: vec![],
         };
         if matches!(undo, Undo::Nothing) {
+            // Instant: over once applied. The window spans the apply, so whatever the fault
+            // changed (a term reset, new peer ids) happened inside it.
+            let mut window = window;
+            window.end_ms = Some(cluster.now_ms());
             self.done.push(window);
         } else {
             self.active.push(Active { window, undo });
@@ -426,7 +434,8 @@ impl Nemesis {
         self.active.iter().map(|a| a.window.id.clone()).collect()
     }
 
-    /// Every window so far (active ones with `end_ms: None`).
+    /// Every window so far (active ones with `end_ms: None`; instant ones end when their
+    /// apply finished).
     pub fn windows(&self) -> Vec<FaultWindow> {
         let mut w: Vec<FaultWindow> = self.done.clone();
         w.extend(self.active.iter().map(|a| a.window.clone()));

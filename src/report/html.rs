@@ -77,6 +77,7 @@ pub fn html(record: &RunRecord) -> String {
         ("started", &started),
         ("duration", &format!("{} ms", r.duration_ms)),
         ("engine", r.engine.as_str()),
+        ("bring-up attempts", &r.attempts.to_string()),
     ] {
         let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(k), esc(v));
     }
@@ -316,4 +317,18 @@ fn final_reads(h: &mut String, r: &RunRecord) {
         );
     }
     h.push_str("</table>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_shows_bring_up_attempts() {
+        let page = html(&RunRecord::example());
+        assert!(
+            page.contains("<tr><td>bring-up attempts</td><td>1</td></tr>"),
+            "{page}"
+        );
+    }
 }

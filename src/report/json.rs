@@ -265,6 +265,7 @@ mod tests {
             "boot_memberships",
             "boot_memberships_unread",
             "provision_ms",
+            "attempts",
         ];
         let required: Vec<&str> = s["required"]
             .as_array()
@@ -398,5 +399,19 @@ mod tests {
             errs[0].starts_with("$.observations[0].nodes[0].groups[0].role: \"boss\""),
             "{errs:?}"
         );
+    }
+
+    #[test]
+    fn attempts_is_written_and_old_records_without_it_still_read() {
+        let v = example();
+        assert_eq!(v["attempts"], 1, "{v}");
+        let mut old = v.clone();
+        old.as_object_mut().unwrap().remove("attempts");
+        assert_eq!(validate(&old), Ok(()));
+        let back: RunRecord = serde_json::from_value(old).unwrap();
+        assert_eq!(serde_json::to_value(back).unwrap()["attempts"], 0);
+        let mut bad = v;
+        bad["attempts"] = (-1).into();
+        assert!(validate(&bad).unwrap_err()[0].starts_with("$.attempts"));
     }
 }

@@ -27,6 +27,7 @@ pub const JUNIT_FILE: &str = "junit.xml";
 ///   failed as expected (a known-bad scenario) passes.
 /// - A runner error adds an `<error>` case `<scenario>[<versions>]::run`; a record with
 ///   neither verdicts nor error gets a passing `::run` case so that no run is invisible.
+/// - Every case carries the properties `run_id`, `flavor` and `attempts` (bring-up attempts).
 ///
 /// ```
 /// use nacos_chaos::check::{Status, Verdict};
@@ -87,6 +88,7 @@ fn with_context(mut case: TestCase, r: &RunRecord) -> TestCase {
     case.set_classname(format!("{}.{}", r.flavor, r.scenario));
     case.add_property(("run_id", r.run_id.as_str()));
     case.add_property(("flavor", r.flavor.to_string().as_str()));
+    case.add_property(("attempts", r.attempts.to_string().as_str()));
     case
 }
 
@@ -217,5 +219,14 @@ mod tests {
         assert!(xml.contains("a[0.7.3]::leader") && xml.contains("a[0.7.3→0.8.8]::leader"));
         assert!(xml.contains("b[0.7.3]::run"), "{xml}");
         assert!(xml.find("name=\"a\"").unwrap() < xml.find("name=\"b\"").unwrap());
+    }
+
+    #[test]
+    fn every_case_carries_the_bring_up_attempts() {
+        let xml = junit(&[record("s", vec![verdict("leader", Status::Pass)])]);
+        assert!(
+            xml.contains(r#"<property name="attempts" value="1"/>"#),
+            "{xml}"
+        );
     }
 }

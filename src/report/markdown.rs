@@ -14,8 +14,8 @@ pub const SUMMARY_FILE: &str = "summary.md";
 /// How many evidence items to show per unmet expectation.
 const TOP_EVIDENCE: usize = 3;
 
-/// Render a Markdown summary of `records`: a table `scenario | versions | outcome | <one
-/// column per check>`, then, for every run that did not behave as expected, the runner
+/// Render a Markdown summary of `records`: a table `scenario | versions | outcome |
+/// bring-up attempts | <one column per check>` (attempts `—` when not recorded), then, for every run that did not behave as expected, the runner
 /// error and each unmet expectation with its summary and top evidence.
 ///
 /// Cells show `pass`, `fail`, `skip`, with `(expected)` on a fail that was expected and ❌ on
@@ -25,7 +25,7 @@ const TOP_EVIDENCE: usize = 3;
 /// ```
 /// use nacos_chaos::report::{markdown_summary, RunRecord};
 /// let md = markdown_summary(&[RunRecord::example()]);
-/// assert!(md.contains("| example | 0.7.3 | ✅ as expected |"));
+/// assert!(md.contains("| example | 0.7.3 | ✅ as expected | 1 |"));
 /// ```
 pub fn markdown_summary(records: &[RunRecord]) -> String {
     let mut checks: Vec<&str> = Vec::new();
@@ -42,11 +42,11 @@ pub fn markdown_summary(records: &[RunRecord]) -> String {
         records.len() - bad.len(),
         bad.len()
     );
-    md.push_str("| scenario | versions | outcome |");
+    md.push_str("| scenario | versions | outcome | bring-up attempts |");
     for c in &checks {
         md.push_str(&format!(" {} |", cell(c)));
     }
-    md.push_str("\n|---|---|---|");
+    md.push_str("\n|---|---|---|---|");
     md.push_str(&"---|".repeat(checks.len()));
     md.push('\n');
     for r in records {
@@ -57,8 +57,12 @@ pub fn markdown_summary(records: &[RunRecord]) -> String {
         } else {
             "❌ unexpected"
         };
+        let attempts = match r.attempts {
+            0 => "—".to_string(),
+            n => n.to_string(),
+        };
         md.push_str(&format!(
-            "| {} | {} | {outcome} |",
+            "| {} | {} | {outcome} | {attempts} |",
             cell(&r.scenario),
             cell(&r.version_label())
         ));
@@ -172,10 +176,14 @@ mod tests {
         r.expectations.insert("leader".into(), Status::Fail);
         let md = markdown_summary(&[r]);
         assert!(
-            md.contains("| scenario | versions | outcome | leader | durability | signatures |")
+            md.contains(
+                "| scenario | versions | outcome | bring-up attempts | leader | durability | signatures |"
+            )
         );
         assert!(
-            md.contains("| example | 0.7.3 | ❌ unexpected | fail (expected) | ❌ fail | skip |"),
+            md.contains(
+                "| example | 0.7.3 | ❌ unexpected | 1 | fail (expected) | ❌ fail | skip |"
+            ),
             "{md}"
         );
         assert!(md.contains("- **durability**: expected pass, got fail — durability \\| summary"));
@@ -203,7 +211,20 @@ mod tests {
         a.verdicts = vec![verdict("leader", Status::Pass, 0)];
         let md = markdown_summary(&[a, RunRecord::example()]);
         assert!(
-            md.contains("| example | 0.7.3 | ✅ as expected | — |"),
+            md.contains("| example | 0.7.3 | ✅ as expected | 1 | — |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn bring_up_attempts_have_a_column() {
+        let md = markdown_summary(&[RunRecord::example()]);
+        assert!(
+            md.contains("| scenario | versions | outcome | bring-up attempts |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| example | 0.7.3 | ✅ as expected | 1 |"),
             "{md}"
         );
     }

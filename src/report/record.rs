@@ -61,6 +61,11 @@ pub struct RunRecord {
     pub provision_ms: u64,
     /// Docker engine version text.
     pub engine: String,
+    /// Bring-up attempts the cluster took (r-nacos bring-up starts a cluster over with empty
+    /// data when it is not fit to experiment on; 0: not brought up, or a record written
+    /// before attempts were recorded).
+    #[serde(default)]
+    pub attempts: u32,
     /// Steps.
     pub steps: Vec<StepRecord>,
     /// Fault windows.
@@ -141,6 +146,7 @@ impl RunRecord {
             started: SystemTime::UNIX_EPOCH,
             duration_ms: 0,
             engine: String::new(),
+            attempts: 1,
             steps: vec![],
             faults: vec![],
             checkpoints: vec![],

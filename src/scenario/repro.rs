@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cluster::Cluster;
 use crate::error::{Error, Result};
+use crate::fault::FaultKind;
 use crate::flavor::{ContainerSpec, Membership, RenderCtx};
 use crate::report::RunRecord;
 
@@ -110,17 +111,28 @@ pub fn steps_md(record: &RunRecord) -> String {
     }
     s.push_str("\n## Faults, by hand\n\n");
     for f in &record.faults {
-        let how = match f.kind.as_str() {
-            "ip_change" => {
+        let how = match f.fault_kind() {
+            Some(FaultKind::IpChange) => {
                 "`docker-compose -p repro stop <nodes>`, change their `ipv4_address` (and, if the membership follows, the addresses in the environment), `docker-compose -p repro up -d <nodes>`"
             }
-            "latency" | "loss" | "partition" | "bandwidth" => {
+            Some(
+                FaultKind::Latency | FaultKind::Loss | FaultKind::Partition | FaultKind::Bandwidth,
+            ) => {
                 "from a helper sharing the node's namespace: `docker run --rm --net container:<node> --cap-add NET_ADMIN nacos-chaos/tools:<tag> sh -c '<the iptables/tc rules in the proof>'`; latency also needs `nchaos-netem` running there"
             }
-            "kill" => "`docker-compose -p repro kill -s SIGKILL <nodes>`, later `start`",
-            "stop" | "restart" => "`docker-compose -p repro stop <nodes>` then `start <nodes>`",
-            "pause" => "`docker-compose -p repro pause <nodes>`, later `unpause`",
-            "wipe_raft" | "snapshot_data" | "restore_snapshot" | "clone_data" => {
+            Some(FaultKind::Kill) => {
+                "`docker-compose -p repro kill -s SIGKILL <nodes>`, later `start`"
+            }
+            Some(FaultKind::Stop | FaultKind::Restart) => {
+                "`docker-compose -p repro stop <nodes>` then `start <nodes>`"
+            }
+            Some(FaultKind::Pause) => "`docker-compose -p repro pause <nodes>`, later `unpause`",
+            Some(
+                FaultKind::WipeRaft
+                | FaultKind::SnapshotData
+                | FaultKind::RestoreData
+                | FaultKind::CloneData,
+            ) => {
                 "stop the node, then edit its volume with `docker run --rm -v repro_<node>-data:/data nacos-chaos/tools:<tag> sh -c '...'`"
             }
             _ => "see the proof",

@@ -75,6 +75,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
         started,
         duration_ms: 0,
         engine: String::new(),
+        attempts: 0,
         steps: vec![],
         faults: vec![],
         checkpoints: vec![],
@@ -203,6 +204,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
     let mut record = ctx.record;
     record.faults = faults;
     record.observations = cluster.observations().to_vec();
+    record.attempts = cluster.bringup_attempts();
     let catalog = cluster.flavor().signatures();
     record.verdicts = all(&CheckInput {
         history: &record.history,

@@ -147,7 +147,7 @@ pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> R
                     rep.elapsed,
                     if rep.attempts > 1 {
                         format!(
-                            " (bring-up attempt {}: earlier ones left a joining node out)",
+                            " (bring-up attempt {}: earlier ones were not fit and were started over; see the warnings)",
                             rep.attempts
                         )
                     } else {

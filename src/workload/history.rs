@@ -42,9 +42,11 @@ impl OpKind {
 pub enum Outcome {
     /// Acknowledged by the server.
     Ok,
-    /// Definitely refused (server answered with an error).
+    /// Definitely refused (the server answered with a refusal), or a read that returned nothing.
     Fail,
-    /// Indeterminate: timeout or transport error; a write may or may not have happened.
+    /// Indeterminate: timeout, transport error, or a write answered with a server error
+    /// (HTTP 5xx; a forwarded write can commit and still be answered 500); a write may or
+    /// may not have happened.
     Unknown,
 }
 

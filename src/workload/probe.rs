@@ -38,12 +38,20 @@ struct Host {
 
 /// Classify an answer: (outcome, read values, error text).
 ///
+/// A write answered with a server error (HTTP 5xx) is `Unknown`: a write a follower
+/// forwarded can commit and still be answered 500 (the forward timed out, the answer was
+/// lost), so it may or may not have happened. Any other refusal of a write (4xx, or 200
+/// without the success body) is `Fail`. A read that is not answered with content is `Fail`
+/// whatever the status: it returned nothing.
+///
 /// ```
 /// use nacos_chaos::workload::{classify, OpKind, Outcome};
 /// assert_eq!(classify(OpKind::PublishConfig, 200, "true").0, Outcome::Ok);
 /// let (o, _, e) = classify(OpKind::PublishConfig, 500, "unknown the raft leader addr!");
-/// assert_eq!(o, Outcome::Fail);
+/// assert_eq!(o, Outcome::Unknown);
 /// assert!(e.unwrap().contains("raft leader"));
+/// assert_eq!(classify(OpKind::PublishConfig, 400, "dataId invalid").0, Outcome::Fail);
+/// assert_eq!(classify(OpKind::GetConfig, 500, "boom").0, Outcome::Fail);
 /// assert_eq!(classify(OpKind::GetConfig, 404, "config data not exist").1, Some(vec![]));
 /// ```
 pub fn classify(
@@ -51,9 +59,15 @@ pub fn classify(
     status: u16,
     body: &str,
 ) -> (Outcome, Option<Vec<String>>, Option<String>) {
+    // A server error may come after a write committed; a read that failed returned nothing.
+    let refused = if kind.is_write() && (500..600).contains(&status) {
+        Outcome::Unknown
+    } else {
+        Outcome::Fail
+    };
     let fail = |b: &str| {
         (
-            Outcome::Fail,
+            refused,
             None,
             Some(format!(
                 "HTTP {status}: {}",
@@ -215,14 +229,40 @@ mod tests {
             classify(OpKind::RegisterPersistent, 200, "ok").0,
             Outcome::Ok
         );
+        // A write answered 5xx may have happened (see `classify`).
         assert_eq!(
             classify(OpKind::RegisterPersistent, 503, "server is DOWNnow").0,
-            Outcome::Fail
+            Outcome::Unknown
         );
         assert_eq!(
             classify(OpKind::PublishConfig, 200, "false").0,
             Outcome::Fail
         );
+    }
+
+    #[test]
+    fn a_5xx_answer_to_a_write_is_unknown_4xx_stays_fail_reads_unaffected() {
+        use OpKind::*;
+        for kind in [
+            PublishConfig,
+            RegisterPersistent,
+            RegisterEphemeral,
+            Deregister,
+        ] {
+            for status in [500, 502, 503, 504] {
+                // A forwarded write can commit and still answer 500.
+                let (o, read, e) = classify(kind, status, "forward to leader failed");
+                assert_eq!(o, Outcome::Unknown, "{kind:?} {status}");
+                assert_eq!(read, None);
+                assert!(e.unwrap().starts_with(&format!("HTTP {status}: ")));
+            }
+            for status in [400, 403, 404] {
+                assert_eq!(classify(kind, status, "bad").0, Outcome::Fail, "{kind:?}");
+            }
+        }
+        assert_eq!(classify(PublishConfig, 200, "false").0, Outcome::Fail);
+        assert_eq!(classify(GetConfig, 500, "boom").0, Outcome::Fail);
+        assert_eq!(classify(ListInstances, 503, "boom").0, Outcome::Fail);
     }
 }
 

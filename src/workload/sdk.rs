@@ -55,18 +55,27 @@ pub fn sdk_service(run_id: &str) -> String {
 
 /// Classify an SDK error (a call that did not return `Ok`): (outcome, read values, error text).
 ///
-/// - a server answer (error response, not-found, conflict, rejected parameter, unparseable
-///   answer) is `Fail` — except for registrations, which the SDK keeps re-sending in the
-///   background (see the module docs), so they are `Unknown`;
+/// - anything on the transport (no server, connection, gRPC status) is `Unknown`;
 /// - `get_config` of a missing dataId is `Ok` with an empty read (as HTTP 404 is);
-/// - anything on the transport (no server, connection, gRPC status) is `Unknown`.
+/// - registrations the server refused are `Unknown`: the SDK keeps re-sending them in the
+///   background (see the module docs);
+/// - other writes (publish, deregister) are `Unknown` unless the server refused them with a
+///   client error code (4xx, the gRPC answer's `error_code`) or the SDK rejected a parameter
+///   before sending: as with HTTP 5xx, a write the server answered with a server error (or
+///   with no code to tell) may have committed;
+/// - reads the server refused are `Fail` (they returned nothing).
 ///
 /// ```
 /// use nacos_chaos::workload::{OpKind, Outcome, classify_sdk_error};
 /// use nacos_sdk::api::error::Error;
-/// let (o, _, e) = classify_sdk_error(OpKind::PublishConfig, &Error::ErrResult("no leader".into()));
-/// assert_eq!(o, Outcome::Fail);
+/// let no_leader = Error::ErrResult(
+///     "handle publish_config failed: result_code=500, error_code=500, message=no leader".into());
+/// let (o, _, e) = classify_sdk_error(OpKind::PublishConfig, &no_leader);
+/// assert_eq!(o, Outcome::Unknown);
 /// assert!(e.unwrap().contains("no leader"));
+/// assert_eq!(classify_sdk_error(OpKind::GetConfig, &no_leader).0, Outcome::Fail);
+/// let invalid = Error::ErrResponse(None, 500, 400, Some("dataId invalid".into()));
+/// assert_eq!(classify_sdk_error(OpKind::PublishConfig, &invalid).0, Outcome::Fail);
 /// assert_eq!(classify_sdk_error(OpKind::GetConfig, &Error::NoAvailableServer).0, Outcome::Unknown);
 /// let (o, read, _) = classify_sdk_error(OpKind::GetConfig, &Error::ConfigNotFound("k".into()));
 /// assert_eq!((o, read), (Outcome::Ok, Some(vec![])));
@@ -103,7 +112,44 @@ pub fn classify_sdk_error(
                 )),
             )
         }
+        k if k.is_write()
+            && !matches!(
+                err,
+                SdkError::InvalidParam(..)
+                    | SdkError::ConfigNotFound(_)
+                    | SdkError::ConfigQueryConflict(_)
+            )
+            && !server_code(err).is_some_and(|c| (400..500).contains(&c)) =>
+        {
+            (
+                Outcome::Unknown,
+                None,
+                Some(format!(
+                    "server error (the write may have happened): {text}"
+                )),
+            )
+        }
         _ => (Outcome::Fail, None, Some(format!("server: {text}"))),
+    }
+}
+
+/// The code a server's refusal carries: the gRPC answer's `error_code` (its `result_code`
+/// when no error code was set), from the error itself or from the SDK's text
+/// (`handle <op> failed: result_code=500, error_code=400, message=...`).
+fn server_code(err: &SdkError) -> Option<i32> {
+    let field = |text: &str, key: &str| -> Option<i32> {
+        let rest = &text[text.find(key)? + key.len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    match err {
+        SdkError::ErrResponse(_, result, error, _) => {
+            Some(if *error > 0 { *error } else { *result })
+        }
+        SdkError::ErrResult(text) => field(text, "error_code=")
+            .filter(|c| *c > 0)
+            .or_else(|| field(text, "result_code=")),
+        _ => None,
     }
 }
 
@@ -420,9 +466,10 @@ mod tests {
     #[test]
     fn classifies_sdk_errors() {
         let refused = SdkError::ErrResult("handle register failed".into());
+        // No code to tell a refusal from a server error: a write may have happened.
         assert_eq!(
             classify_sdk_error(OpKind::PublishConfig, &refused).0,
-            Outcome::Fail
+            Outcome::Unknown
         );
         // Registrations are re-sent by the SDK's redo task: never definitely failed.
         let (o, _, e) = classify_sdk_error(OpKind::RegisterPersistent, &refused);
@@ -452,6 +499,47 @@ mod tests {
         assert_eq!((o, read, e), (Outcome::Ok, Some(vec![]), None));
         assert_eq!(
             classify_sdk_error(OpKind::PublishConfig, &SdkError::ConfigNotFound("k".into())).0,
+            Outcome::Fail
+        );
+    }
+
+    /// The gRPC analogue of HTTP 5xx: a write refused with a server error code may have
+    /// committed (forwarded to the leader, answered late) and is Unknown; a client error
+    /// code is a definite refusal. Reads are unaffected.
+    #[test]
+    fn sdk_write_refused_with_a_server_error_is_unknown_client_error_is_fail() {
+        use OpKind::*;
+        let server = || {
+            SdkError::ErrResult(
+                "handle publish_config failed: result_code=500, error_code=500, message=forward failed"
+                    .into(),
+            )
+        };
+        let response = || SdkError::ErrResponse(None, 500, 503, Some("no leader".into()));
+        let client = || {
+            SdkError::ErrResult(
+                "handle publish_config failed: result_code=500, error_code=400, message=dataId invalid"
+                    .into(),
+            )
+        };
+        for kind in [PublishConfig, Deregister] {
+            assert_eq!(
+                classify_sdk_error(kind, &server()).0,
+                Outcome::Unknown,
+                "{kind:?}"
+            );
+            assert_eq!(
+                classify_sdk_error(kind, &response()).0,
+                Outcome::Unknown,
+                "{kind:?}"
+            );
+            let (o, _, e) = classify_sdk_error(kind, &client());
+            assert_eq!(o, Outcome::Fail, "{kind:?}");
+            assert!(e.unwrap().contains("error_code=400"));
+        }
+        assert_eq!(classify_sdk_error(GetConfig, &server()).0, Outcome::Fail);
+        assert_eq!(
+            classify_sdk_error(ListInstances, &response()).0,
             Outcome::Fail
         );
     }
