@@ -119,3 +119,91 @@ fn a_missing_suite_file_names_the_path() {
         .to_string();
     assert!(err.contains("suites/does-not-exist.toml"), "{err}");
 }
+
+/// Failure summaries as the checks write them (src/check/*.rs), per check.
+const FAILURES: &[(&str, &str)] = &[
+    ("leader", "1 checkpoint(s) without a leader"),
+    ("leader", "2 checkpoint(s) over the 60000 ms leader bound"),
+    (
+        "availability",
+        "publish_config success ratio 0.125 < 0.9; publish_config outage 52745 ms > 20000 ms",
+    ),
+    ("availability", "get_config outage 61000 ms > 60000 ms"),
+    (
+        "durability",
+        "84 lost acknowledged write(s), 0 phantom value(s)",
+    ),
+    ("convergence", "content differs on 1 key(s)"),
+    ("convergence", "membership differs in 1 group(s)"),
+    (
+        "signatures",
+        "known failure text(s) matched: rnacos-unknown-leader ×93",
+    ),
+    (
+        "signatures",
+        "known failure text(s) matched: no-leader-group ×4, no-leader-raft-group ×2",
+    ),
+];
+
+/// Verdicts a broken harness or an unjudged run produces: no shipped reason may accept them.
+const NOT_THE_STORY: &[&str] = &[
+    "no checkpoints or observations recorded",
+    "no operations recorded",
+    "no acknowledged writes (publish_config / register_persistent) to verify; 0 ephemeral registration(s) excluded",
+    "no final reads recorded: 12 acknowledged write(s) unverified",
+    "0 lost acknowledged write(s), 3 phantom value(s)",
+    "no observations recorded",
+    "3 node(s) unreachable after heal",
+    "nothing to scan: no operations or logs recorded",
+    "no signatures in the catalog",
+    "2 term regression(s)",
+    "runner error: cluster could not be created",
+];
+
+/// Every expected failure of a shipped suite states its reason, the reason accepts the failure
+/// the suite is about, and it rejects what a harness regression or an unjudged run looks like.
+#[test]
+fn every_shipped_known_bad_states_its_reason() {
+    use nacos_chaos::check::{Status, Verdict, Wanted};
+    let verdict = |check: &str, summary: &str| Verdict {
+        check: check.into(),
+        status: Status::Fail,
+        summary: summary.into(),
+        evidence: vec![],
+        metrics: Default::default(),
+    };
+    let mut reasons = 0;
+    for entry in std::fs::read_dir("suites").unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let s = Suite::load(&p).unwrap();
+        for (check, e) in &s.expect {
+            if e.status != Wanted::Fail {
+                continue;
+            }
+            let Some(re) = &e.reason else {
+                panic!("{}: expect.{check} = fail states no reason", p.display());
+            };
+            reasons += 1;
+            assert!(
+                FAILURES
+                    .iter()
+                    .any(|(c, text)| c == check && e.judge(&verdict(check, text)).is_none()),
+                "{}: expect.{check} reason /{}/ accepts no {check} failure",
+                p.display(),
+                re.as_str()
+            );
+            for text in NOT_THE_STORY {
+                assert!(
+                    e.judge(&verdict(check, text)).is_some(),
+                    "{}: expect.{check} reason /{}/ accepts {text:?}",
+                    p.display(),
+                    re.as_str()
+                );
+            }
+        }
+    }
+    assert!(reasons >= 15, "{reasons}");
+}

@@ -64,18 +64,16 @@ fn print_record(r: &RunRecord, results: &std::path::Path) {
         }
     );
     for v in &r.verdicts {
-        let want = r
-            .expectations
-            .get(&v.check)
-            .copied()
-            .unwrap_or(nacos_chaos::check::Status::Pass);
         println!(
             "  {:<13} {:<5} (expected {:<5}) {}",
             v.check,
             format!("{:?}", v.status).to_uppercase(),
-            format!("{want:?}").to_uppercase(),
+            r.expectation(&v.check).status.word().to_uppercase(),
             v.summary
         );
+    }
+    for u in r.unmet_expectations() {
+        println!("  not as expected: {u}");
     }
     if let Some(e) = &r.error {
         println!("  error: {e}");

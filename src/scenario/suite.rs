@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{Status, Thresholds};
+use crate::check::{Expectation, Thresholds};
 use crate::cluster::MembershipPolicy;
 use crate::error::{Error, Result};
 use crate::fault::{Fault, Targets};
@@ -184,9 +184,9 @@ pub struct Suite {
     /// Thresholds.
     #[serde(default)]
     pub thresholds: Thresholds,
-    /// Expected status per check (default pass).
+    /// Expected outcome per check (default pass): a status, or `{ status, reason }`.
     #[serde(default)]
-    pub expect: BTreeMap<String, Status>,
+    pub expect: BTreeMap<String, Expectation>,
     /// Steps, in order.
     pub steps: Vec<toml::Spanned<Step>>,
     /// The file it came from.
