@@ -1,6 +1,7 @@
 //! Declarative scenarios: the suite model, the runner that executes one against a real
 //! cluster, and the version matrix.
 
+mod locate;
 mod repro;
 mod runner;
 mod steps;
