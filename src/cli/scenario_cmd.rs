@@ -1,4 +1,4 @@
-//! `run`, `matrix`, `merge`, `preflight`.
+//! `run`, `matrix`, `merge`, `validate`, `preflight`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,6 +9,10 @@ use anyhow::{Context, Result, bail};
 use nacos_chaos::flavor::FlavorKind;
 use nacos_chaos::report::RunRecord;
 use nacos_chaos::scenario::{RunOptions, Suite, run};
+
+use super::{EXIT_INTERRUPTED, EXIT_NOT_AS_EXPECTED};
+
+const INTERRUPTED: &str = "interrupted: clusters are torn down by their drop guards; `nacos-chaos gc` removes anything left";
 
 /// One case of a matrix: a suite and a version pair.
 #[derive(Clone)]
@@ -129,7 +133,10 @@ pub async fn run_suite(
     }
     let records = tokio::select! {
         r = run_cases(cases, 1, results.clone(), registry, run_id) => r,
-        _ = tokio::signal::ctrl_c() => bail!("interrupted: clusters are torn down by their drop guards; `nacos-chaos gc` removes anything left"),
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("{INTERRUPTED}");
+            return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        }
     };
     for r in &records {
         print_record(r, &results);
@@ -137,7 +144,7 @@ pub async fn run_suite(
     Ok(if records.iter().all(RunRecord::as_expected) {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        ExitCode::from(EXIT_NOT_AS_EXPECTED)
     })
 }
 
@@ -182,7 +189,10 @@ pub async fn matrix(
     );
     let records = tokio::select! {
         r = run_cases(mine, jobs, results.clone(), registry, None) => r,
-        _ = tokio::signal::ctrl_c() => bail!("interrupted: clusters are torn down by their drop guards; `nacos-chaos gc` removes anything left"),
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("{INTERRUPTED}");
+            return Ok(ExitCode::from(EXIT_INTERRUPTED));
+        }
     };
     for r in &records {
         print_record(r, &results);
@@ -200,7 +210,7 @@ pub async fn matrix(
     Ok(if records.iter().all(RunRecord::as_expected) {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        ExitCode::from(EXIT_NOT_AS_EXPECTED)
     })
 }
 
@@ -216,8 +226,66 @@ pub fn merge(dirs: Vec<PathBuf>, out: PathBuf) -> Result<ExitCode> {
     Ok(if m.all_as_expected {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        ExitCode::from(EXIT_NOT_AS_EXPECTED)
     })
+}
+
+/// `validate SUITE.. [--render]`: parse, check and render every suite for every version it
+/// names, without Docker. Every invalid suite is reported (at `file:line:column`); the exit
+/// code says whether any was.
+pub fn validate(suites: Vec<PathBuf>, render: bool, registry: Option<String>) -> Result<ExitCode> {
+    let mut rendered = vec![];
+    let mut invalid = 0;
+    for p in &suites {
+        let checked = std::fs::read_to_string(p)
+            .map_err(|e| nacos_chaos::Error::io("read suite", p, e))
+            .and_then(|text| {
+                let suite = Suite::parse(p, &text)?;
+                let r = nacos_chaos::scenario::render(&suite, &text, registry.as_deref())?;
+                Ok((suite, r))
+            });
+        match checked {
+            Ok((suite, r)) => {
+                let to = if suite.versions.to.is_empty() {
+                    String::new()
+                } else {
+                    format!(" → {}", suite.versions.to.join(","))
+                };
+                let line = format!(
+                    "ok  {}  {}: {}, {} node(s), {}{to}, {} step(s)",
+                    p.display(),
+                    suite.name,
+                    suite.cluster.flavor,
+                    suite.cluster.nodes,
+                    suite.versions.from.join(","),
+                    suite.steps.len()
+                );
+                // With --render, stdout is the JSON alone.
+                if render {
+                    eprintln!("{line}");
+                } else {
+                    println!("{line}");
+                }
+                rendered.push(r);
+            }
+            Err(e) => {
+                invalid += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if render {
+        let doc = serde_json::json!({
+            "note": nacos_chaos::scenario::PLACEHOLDER_NOTE,
+            "suites": rendered,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    }
+    if invalid > 0 {
+        eprintln!("{invalid} of {} suite(s) invalid", suites.len());
+        return Ok(ExitCode::from(EXIT_NOT_AS_EXPECTED));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `preflight`.

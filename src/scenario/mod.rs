@@ -2,11 +2,15 @@
 //! cluster, and the version matrix.
 
 mod locate;
+mod render;
 mod repro;
 mod runner;
 mod steps;
 mod suite;
 
+pub use render::{
+    PLACEHOLDER_NOTE, RenderedFile, RenderedNode, RenderedSuite, RenderedVersion, render,
+};
 pub use repro::{compose_yaml, steps_md, write_repro};
 pub use runner::{RunOptions, run};
 pub use steps::describe;

@@ -659,6 +659,15 @@ impl Suite {
         Ok(())
     }
 
+    /// `versions.from` or `versions.to`.
+    pub(crate) fn versions_named(&self, role: &str) -> &[String] {
+        if role == "to" {
+            &self.versions.to
+        } else {
+            &self.versions.from
+        }
+    }
+
     /// Every (from, to) version pair of this suite.
     pub fn pairs(&self) -> Vec<(String, Option<String>)> {
         let mut out = vec![];
