@@ -1,9 +1,12 @@
-//! Bad input at the CLI edge: a clear error naming the cause and the fix, exit code 2,
-//! never a panic.
+//! Bad input at the CLI edge: a clear error naming the cause and the fix, exit code 64 (a
+//! code no preflight verdict uses), never a panic.
 
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_nacos-chaos");
+
+/// Exit code of every CLI error (README: Exit codes).
+const CLI_ERROR: i32 = 64;
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let mut c = Command::new(BIN);
@@ -23,7 +26,7 @@ fn unreachable_engine_names_the_fix() {
         &["gc", "--dry-run"],
         &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
     );
-    assert_eq!(code, 2, "{text}");
+    assert_eq!(code, CLI_ERROR, "{text}");
     assert!(
         text.contains("docker engine") && text.contains("fix:"),
         "{text}"
@@ -34,10 +37,10 @@ fn unreachable_engine_names_the_fix() {
 #[test]
 fn invalid_flags_are_explained() {
     let (code, text) = run(&["up", "--nodes", "4"], &[]);
-    assert_eq!(code, 2, "{text}");
+    assert_eq!(code, CLI_ERROR, "{text}");
     assert!(text.contains("1, 3 or 5"), "{text}");
     let (code, text) = run(&["up", "--flavor", "zookeeper"], &[]);
-    assert_eq!(code, 2, "{text}");
+    assert_eq!(code, CLI_ERROR, "{text}");
     assert!(text.contains("expected 'rnacos' or 'official'"), "{text}");
     let (code, text) = run(
         &[
@@ -48,7 +51,7 @@ fn invalid_flags_are_explained() {
         ],
         &[],
     );
-    assert_eq!(code, 2, "{text}");
+    assert_eq!(code, CLI_ERROR, "{text}");
     assert!(text.contains("between 1 and the count"), "{text}");
     // An empty shard is not a green one: one case, two shards → shard 2 selects nothing.
     let (code, text) = run(
@@ -60,7 +63,7 @@ fn invalid_flags_are_explained() {
         ],
         &[],
     );
-    assert_eq!(code, 2, "{text}");
+    assert_eq!(code, CLI_ERROR, "{text}");
     assert!(
         text.contains("shard 2/2 selects no case of the 1"),
         "{text}"
@@ -70,7 +73,7 @@ fn invalid_flags_are_explained() {
         &["run", "suites/rnacos-restart-control.toml", "--repeat", "0"],
         &[],
     );
-    assert_eq!(code, 2, "{text}");
+    assert_eq!(code, CLI_ERROR, "{text}");
     assert!(text.contains("--repeat 0 runs nothing"), "{text}");
 }
 
@@ -80,7 +83,7 @@ fn a_bad_suite_points_at_its_line() {
     let p = dir.path().join("bad.toml");
     std::fs::write(&p, "name = \"x\"\n[cluster]\nflavor = \"rnacos\"\n[versions]\nfrom = [\"0.8.8\"]\n[[steps]]\naction = \"start\"\ntimeout = \"forever\"\n").unwrap();
     let (code, text) = run(&["run", p.to_str().unwrap()], &[]);
-    assert_eq!(code, 2, "{text}");
+    assert_eq!(code, CLI_ERROR, "{text}");
     assert!(text.contains("bad.toml:8:"), "{text}");
     assert!(text.contains("hint:"), "{text}");
 }
@@ -97,7 +100,7 @@ fn preflight_on_a_missing_dir_is_an_error_not_a_verdict() {
         ],
         &[],
     );
-    assert_eq!(code, 2, "{text}");
+    assert_eq!(code, CLI_ERROR, "{text}");
     assert!(text.contains("/nonexistent/nacos"), "{text}");
 }
 
@@ -115,4 +118,44 @@ fn logs_carry_no_colour_codes_off_a_terminal_and_quiet_silences_info() {
     );
     let (_, quiet) = run(&["-q", "gc", "--dry-run"], &[]);
     assert!(!quiet.contains(" INFO "), "{quiet}");
+}
+
+/// A script must be able to tell "preflight could not run" from a verdict: CLI errors (bad
+/// flags, unreadable input) never exit with a code a preflight verdict uses (0-4).
+#[test]
+fn cli_errors_never_share_a_code_with_a_preflight_verdict() {
+    let verdicts = 0..=4;
+    for args in [
+        &[
+            "preflight",
+            "--data",
+            "/nonexistent/nacos",
+            "--members",
+            "a:8848",
+        ][..],
+        &[
+            "preflight",
+            "--data",
+            "/tmp",
+            "--members",
+            "a:8848",
+            "--flavor",
+            "zookeeper",
+        ][..],
+        &["preflight", "--members", "a:8848"][..],
+        &[
+            "preflight",
+            "--data",
+            "/tmp",
+            "--members",
+            "@/nonexistent/cluster.conf",
+        ][..],
+    ] {
+        let (code, text) = run(args, &[]);
+        assert!(!verdicts.contains(&code), "{args:?} exited {code}: {text}");
+        assert_eq!(code, CLI_ERROR, "{args:?}: {text}");
+    }
+    // --help and --version are not errors.
+    assert_eq!(run(&["--help"], &[]).0, 0);
+    assert_eq!(run(&["--version"], &[]).0, 0);
 }

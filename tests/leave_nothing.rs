@@ -186,7 +186,7 @@ async fn an_interrupted_scenario_leaves_nothing() {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     let left = engine.inventory(Some(&run)).await.unwrap();
     assert!(left.is_empty(), "an interrupted scenario left {left:?}");

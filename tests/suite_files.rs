@@ -119,3 +119,163 @@ fn a_missing_suite_file_names_the_path() {
         .to_string();
     assert!(err.contains("suites/does-not-exist.toml"), "{err}");
 }
+
+/// `(line, column)` of `marker` on 1-based `line` of `text`.
+fn at(text: &str, line: usize, marker: &str) -> (usize, usize) {
+    let l = text.lines().nth(line - 1).expect("line");
+    let col = l
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker:?} not on {l:?}"));
+    (line, l[..col].chars().count() + 1)
+}
+
+const HEAD: &str = "name = \"t\"\n[cluster]\nflavor = \"rnacos\"\n[versions]\nfrom = [\"0.7.3\"]\nto = [\"0.8.8\"]\n";
+const START: &str = "[[steps]]\naction = \"start\"\n";
+
+/// Semantic errors point at the offending key or value — never 1:1 — and say what is wrong.
+#[rstest]
+#[case::even_nodes(
+    "name = \"t\"\n[cluster]\nflavor = \"rnacos\"\nnodes = 4\n[versions]\nfrom = [\"0.8.8\"]\n[[steps]]\naction = \"start\"\n",
+    4,
+    "nodes",
+    "expected 1, 3 or 5"
+)]
+#[case::empty_from(
+    "name = \"t\"\n[cluster]\nflavor = \"rnacos\"\n[versions]\nfrom = []\n[[steps]]\naction = \"start\"\n",
+    5,
+    "from",
+    "versions.from is empty"
+)]
+#[case::unknown_check(&format!("{HEAD}[expect]\nspeed = \"pass\"\n{START}"), 8, "speed", "unknown check")]
+#[case::rate(&format!("{HEAD}[workload]\nrate_per_node = 0.0\n{START}"), 8, "rate_per_node", "0 < rate")]
+#[case::no_start(&format!("{HEAD}[[steps]]\naction = \"heal\"\n"), 8, "action", "first step must be")]
+#[case::start_again(&format!("{HEAD}{START}[[steps]]\naction = \"hold\"\nduration = \"1s\"\n[[steps]]\naction = \"start\"\n"), 13, "action", "may only be the first")]
+#[case::upgrade_without_to(&format!("name = \"t\"\n[cluster]\nflavor = \"rnacos\"\n[versions]\nfrom = [\"0.7.3\"]\n{START}[[steps]]\naction = \"upgrade\"\n"), 9, "action", "needs versions.to")]
+#[case::jitter(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"latency\", nodes = \"all\", delay_ms = 10, jitter_ms = 20 }}\n"), 11, "jitter_ms", "exceeds delay_ms")]
+#[case::duration_on_instant(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nduration = \"5s\"\nfault = {{ kind = \"restart\", nodes = \"all\" }}\n"), 11, "duration", "happens at once")]
+#[case::order_unknown_node(&format!("{HEAD}{START}[[steps]]\naction = \"upgrade\"\norder = [\"n1\", \"n4\", \"n2\"]\n"), 11, "\"n4\"", "n4 does not exist in a 3-node cluster")]
+#[case::order_not_a_node(&format!("{HEAD}{START}[[steps]]\naction = \"upgrade\"\norder = [\"n1\", \"leader\"]\n"), 11, "\"leader\"", "not a node name")]
+#[case::order_twice(&format!("{HEAD}{START}[[steps]]\naction = \"upgrade\"\norder = [\"n1\", \"n2\", \"n1\"]\n"), 11, "\"n1\"]", "n1 is listed twice")]
+#[case::order_unknown_name(&format!("{HEAD}{START}[[steps]]\naction = \"upgrade\"\norder = \"random\"\n"), 11, "\"random\"", "expected leader_last, index, or a node list")]
+#[case::upgrade_nodes_unknown(&format!("{HEAD}{START}[[steps]]\naction = \"upgrade\"\nip_change = [\"n2\", \"n9\"]\n"), 11, "\"n9\"", "n9 does not exist in a 3-node cluster")]
+#[case::fault_target_unknown(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"kill\", nodes = \"n4\" }}\n"), 11, "\"n4\"", "n4 does not exist")]
+#[case::partition_target_unknown(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"partition\", partition = {{ split = {{ a = \"n1\", b = [\"n2\", \"n6\"] }} }} }}\n"), 11, "\"n6\"", "n6 does not exist")]
+#[case::probability(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"loss\", nodes = \"all\", probability = 1.5 }}\n"), 11, "probability", "within 0..=1")]
+#[case::latency_loss(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"latency\", nodes = \"all\", delay_ms = 10, loss = -0.1 }}\n"), 11, "loss", "within 0..=1")]
+#[case::success_ratio(&format!("{HEAD}[thresholds]\nmin_success_ratio = 1.5\n{START}"), 8, "min_success_ratio", "within 0..=1")]
+#[case::leader_bound(&format!("{HEAD}[thresholds]\nmax_time_to_leader_ms = 0\n{START}"), 8, "max_time_to_leader_ms", "must be > 0")]
+#[case::snapshot_name(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"snapshot_data\", node = \"n1\", name = \"a b\" }}\n"), 11, "\"a b\"", "[A-Za-z0-9_-]")]
+#[case::snapshot_two_nodes(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"snapshot_data\", node = [\"n1\", \"n2\"], name = \"a\" }}\n"), 11, "node", "exactly one node")]
+#[case::clone_onto_itself(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"clone_data\", from = \"n2\", to = \"n2\" }}\n"), 11, "to", "the same node")]
+#[case::phantom_as_node(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"phantom_peer\", as_node = 4 }}\n"), 11, "as_node", "no such node")]
+fn semantic_errors_point_at_the_key(
+    #[case] text: &str,
+    #[case] line: usize,
+    #[case] marker: &str,
+    #[case] what: &str,
+) {
+    let (l, c) = at(text, line, marker);
+    let err = Suite::parse("s.toml", text).unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!("s.toml:{l}:{c}: ")),
+        "want {l}:{c}: {err}"
+    );
+    assert!(err.contains(what), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+}
+
+#[test]
+fn names_that_exist_are_accepted() {
+    let text = format!(
+        "{HEAD}{START}[[steps]]\naction = \"upgrade\"\norder = [\"n3\", \"n1\", \"n2\"]\nip_change = [\"n3\"]\n[[steps]]\naction = \"fault\"\nfault = {{ kind = \"loss\", nodes = [\"n1\", \"n3\"], probability = 1.0 }}\nduration = \"1s\"\n[[steps]]\naction = \"fault\"\nfault = {{ kind = \"snapshot_data\", node = \"leader\", name = \"pre_upgrade-1\" }}\n"
+    );
+    Suite::parse("s.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Failure summaries as the checks write them (src/check/*.rs), per check.
+const FAILURES: &[(&str, &str)] = &[
+    ("leader", "1 checkpoint(s) without a leader"),
+    ("leader", "2 checkpoint(s) over the 60000 ms leader bound"),
+    (
+        "availability",
+        "publish_config success ratio 0.125 < 0.9; publish_config outage 52745 ms > 20000 ms",
+    ),
+    ("availability", "get_config outage 61000 ms > 60000 ms"),
+    (
+        "durability",
+        "84 lost acknowledged write(s), 0 phantom value(s)",
+    ),
+    ("convergence", "content differs on 1 key(s)"),
+    ("convergence", "membership differs in 1 group(s)"),
+    (
+        "signatures",
+        "known failure text(s) matched: rnacos-unknown-leader ×93",
+    ),
+    (
+        "signatures",
+        "known failure text(s) matched: no-leader-group ×4, no-leader-raft-group ×2",
+    ),
+];
+
+/// Verdicts a broken harness or an unjudged run produces: no shipped reason may accept them.
+const NOT_THE_STORY: &[&str] = &[
+    "no checkpoints or observations recorded",
+    "no operations recorded",
+    "no acknowledged writes (publish_config / register_persistent) to verify; 0 ephemeral registration(s) excluded",
+    "no final reads recorded: 12 acknowledged write(s) unverified",
+    "0 lost acknowledged write(s), 3 phantom value(s)",
+    "no observations recorded",
+    "3 node(s) unreachable after heal",
+    "nothing to scan: no operations or logs recorded",
+    "no signatures in the catalog",
+    "2 term regression(s)",
+    "runner error: cluster could not be created",
+];
+
+/// Every expected failure of a shipped suite states its reason, the reason accepts the failure
+/// the suite is about, and it rejects what a harness regression or an unjudged run looks like.
+#[test]
+fn every_shipped_known_bad_states_its_reason() {
+    use nacos_chaos::check::{Status, Verdict, Wanted};
+    let verdict = |check: &str, summary: &str| Verdict {
+        check: check.into(),
+        status: Status::Fail,
+        summary: summary.into(),
+        evidence: vec![],
+        metrics: Default::default(),
+    };
+    let mut reasons = 0;
+    for entry in std::fs::read_dir("suites").unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let s = Suite::load(&p).unwrap();
+        for (check, e) in &s.expect {
+            if e.status != Wanted::Fail {
+                continue;
+            }
+            let Some(re) = &e.reason else {
+                panic!("{}: expect.{check} = fail states no reason", p.display());
+            };
+            reasons += 1;
+            assert!(
+                FAILURES
+                    .iter()
+                    .any(|(c, text)| c == check && e.judge(&verdict(check, text)).is_none()),
+                "{}: expect.{check} reason /{}/ accepts no {check} failure",
+                p.display(),
+                re.as_str()
+            );
+            for text in NOT_THE_STORY {
+                assert!(
+                    e.judge(&verdict(check, text)).is_some(),
+                    "{}: expect.{check} reason /{}/ accepts {text:?}",
+                    p.display(),
+                    re.as_str()
+                );
+            }
+        }
+    }
+    assert!(reasons >= 15, "{reasons}");
+}

@@ -290,7 +290,11 @@ async fn upgrade_across_the_storage_change_loses_every_write_silently() {
             "{}",
             conv.summary
         );
-        let unmet: Vec<String> = r.unmet_expectations().into_iter().map(|u| u.0).collect();
+        let unmet: Vec<String> = r
+            .unmet_expectations()
+            .into_iter()
+            .map(|u| u.check)
+            .collect();
         assert_eq!(unmet, ["leader", "convergence"]);
     }
     // Either way: every acknowledged write from before the upgrade is gone, on every node.

@@ -16,6 +16,7 @@
 mod availability;
 mod convergence;
 mod durability;
+mod expect;
 mod leader;
 mod model;
 pub mod restart_safety;
@@ -28,6 +29,7 @@ use std::collections::BTreeMap;
 pub use availability::availability;
 pub use convergence::convergence;
 pub use durability::durability;
+pub use expect::{Expectation, Reason, Unmet, Wanted};
 pub use leader::leader;
 pub use model::{Checkpoint, Evidence, NodeLog, Status, Thresholds, Verdict};
 pub use signatures::{SignatureMatch, matches, signatures, signatures_tolerating};

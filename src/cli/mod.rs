@@ -166,12 +166,34 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Parse, check and render suites without Docker; every error at file:line:column.
+    Validate {
+        /// Suite files.
+        #[arg(required = true)]
+        suites: Vec<PathBuf>,
+        /// Print every node's rendered container (image, env, command, ports, files) for
+        /// every version each suite names, as JSON on stdout.
+        #[arg(long)]
+        render: bool,
+        /// Registry or mirror prefix for official images.
+        #[arg(long, env = "NACOS_CHAOS_REGISTRY")]
+        registry: Option<String>,
+    },
     /// Build (or check) the images a flavor and version need.
     Image {
         #[command(flatten)]
         cluster: ClusterArgs,
     },
 }
+
+/// Exit code of a run, matrix or merge with a check not as expected, of `validate` with an
+/// invalid suite, and of `up` without an agreed leader.
+pub const EXIT_NOT_AS_EXPECTED: u8 = 1;
+/// Exit code of every CLI error (bad flags or arguments, unreadable input, a suite `run`
+/// cannot load, no Docker engine): apart from every preflight verdict (0-4).
+pub const EXIT_CLI_ERROR: u8 = 64;
+/// Exit code after Ctrl-C (clusters torn down).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Logs on stderr: colour only on a terminal and never with `NO_COLOR` set; the level from
 /// `-q`/`-v`, or `NACOS_CHAOS_LOG` (an `EnvFilter` directive) when set.
@@ -198,20 +220,31 @@ fn init_logging(quiet: bool, verbose: u8) {
 
 /// Entry point.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // --help and --version are not errors.
+            return ExitCode::from(if e.exit_code() == 0 {
+                0
+            } else {
+                EXIT_CLI_ERROR
+            });
+        }
+    };
     init_logging(cli.quiet, cli.verbose);
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(2);
+            return ExitCode::from(EXIT_CLI_ERROR);
         }
     };
     match rt.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(EXIT_CLI_ERROR)
         }
     }
 }
@@ -250,6 +283,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             registry,
         } => scenario_cmd::matrix(suites, from, to, repeat, jobs, shard, results, registry).await,
         Command::Merge { dirs, out } => scenario_cmd::merge(dirs, out),
+        Command::Validate {
+            suites,
+            render,
+            registry,
+        } => scenario_cmd::validate(suites, render, registry),
         Command::Preflight {
             data,
             members,

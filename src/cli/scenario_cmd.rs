@@ -1,4 +1,4 @@
-//! `run`, `matrix`, `merge`, `preflight`.
+//! `run`, `matrix`, `merge`, `validate`, `preflight`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,6 +8,10 @@ use anyhow::{Context, Result, bail};
 use nacos_chaos::flavor::FlavorKind;
 use nacos_chaos::report::{RunRecord, stability, write_stability};
 use nacos_chaos::scenario::{Case, RunOptions, Suite, expand, run_all};
+
+use super::{EXIT_INTERRUPTED, EXIT_NOT_AS_EXPECTED};
+
+const INTERRUPTED: &str = "interrupted: clusters are torn down by their drop guards; `nacos-chaos gc` removes anything left";
 
 fn parse_list(s: &Option<String>) -> Option<Vec<String>> {
     s.as_ref().map(|v| {
@@ -54,18 +58,16 @@ fn print_record(r: &RunRecord, results: &std::path::Path) {
         }
     );
     for v in &r.verdicts {
-        let want = r
-            .expectations
-            .get(&v.check)
-            .copied()
-            .unwrap_or(nacos_chaos::check::Status::Pass);
         println!(
             "  {:<13} {:<5} (expected {:<5}) {}",
             v.check,
             format!("{:?}", v.status).to_uppercase(),
-            format!("{want:?}").to_uppercase(),
+            r.expectation(&v.check).status.word().to_uppercase(),
             v.summary
         );
+    }
+    for u in r.unmet_expectations() {
+        println!("  not as expected: {u}");
     }
     if let Some(e) = &r.error {
         println!("  error: {e}");
@@ -88,7 +90,10 @@ async fn run_and_report(
     let results = opts.results.clone();
     let records = tokio::select! {
         r = run_all(cases, jobs, opts) => r,
-        _ = tokio::signal::ctrl_c() => bail!("interrupted: clusters are torn down by their drop guards; `nacos-chaos gc` removes anything left"),
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("{INTERRUPTED}");
+            return Ok((vec![], ExitCode::from(EXIT_INTERRUPTED)));
+        }
     };
     for r in &records {
         print_record(r, &results);
@@ -117,7 +122,7 @@ async fn run_and_report(
     let code = if ok {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        ExitCode::from(EXIT_NOT_AS_EXPECTED)
     };
     Ok((records, code))
 }
@@ -187,6 +192,9 @@ pub async fn matrix(
     };
     let (records, code) = run_and_report(mine, jobs, repeat, opts).await?;
     let dirs: Vec<PathBuf> = records.iter().map(|r| results.join(&r.run_id)).collect();
+    if records.is_empty() {
+        return Ok(code); // interrupted
+    }
     let out = results.join(format!("matrix-{}", nacos_chaos::docker::new_run_id()));
     let merged = nacos_chaos::report::merge(&dirs, &out)?;
     println!(
@@ -209,8 +217,66 @@ pub fn merge(dirs: Vec<PathBuf>, out: PathBuf) -> Result<ExitCode> {
     Ok(if m.all_as_expected {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        ExitCode::from(EXIT_NOT_AS_EXPECTED)
     })
+}
+
+/// `validate SUITE.. [--render]`: parse, check and render every suite for every version it
+/// names, without Docker. Every invalid suite is reported (at `file:line:column`); the exit
+/// code says whether any was.
+pub fn validate(suites: Vec<PathBuf>, render: bool, registry: Option<String>) -> Result<ExitCode> {
+    let mut rendered = vec![];
+    let mut invalid = 0;
+    for p in &suites {
+        let checked = std::fs::read_to_string(p)
+            .map_err(|e| nacos_chaos::Error::io("read suite", p, e))
+            .and_then(|text| {
+                let suite = Suite::parse(p, &text)?;
+                let r = nacos_chaos::scenario::render(&suite, &text, registry.as_deref())?;
+                Ok((suite, r))
+            });
+        match checked {
+            Ok((suite, r)) => {
+                let to = if suite.versions.to.is_empty() {
+                    String::new()
+                } else {
+                    format!(" → {}", suite.versions.to.join(","))
+                };
+                let line = format!(
+                    "ok  {}  {}: {}, {} node(s), {}{to}, {} step(s)",
+                    p.display(),
+                    suite.name,
+                    suite.cluster.flavor,
+                    suite.cluster.nodes,
+                    suite.versions.from.join(","),
+                    suite.steps.len()
+                );
+                // With --render, stdout is the JSON alone.
+                if render {
+                    eprintln!("{line}");
+                } else {
+                    println!("{line}");
+                }
+                rendered.push(r);
+            }
+            Err(e) => {
+                invalid += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if render {
+        let doc = serde_json::json!({
+            "note": nacos_chaos::scenario::PLACEHOLDER_NOTE,
+            "suites": rendered,
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    }
+    if invalid > 0 {
+        eprintln!("{invalid} of {} suite(s) invalid", suites.len());
+        return Ok(ExitCode::from(EXIT_NOT_AS_EXPECTED));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `preflight`.

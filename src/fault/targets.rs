@@ -88,6 +88,17 @@ impl From<Targets> for Repr {
 }
 
 impl Targets {
+    /// The 1-based index of a node name (`n2` → 2).
+    ///
+    /// ```
+    /// use nacos_chaos::fault::Targets;
+    /// assert_eq!(Targets::node_index("n2"), Ok(2));
+    /// assert!(Targets::node_index("leader").unwrap_err().contains("not a node name"));
+    /// ```
+    pub fn node_index(name: &str) -> std::result::Result<usize, String> {
+        parse_node(name)
+    }
+
     /// Resolve to 1-based node indexes against the cluster as it is now.
     pub async fn resolve(&self, cluster: &mut Cluster) -> Result<Vec<usize>> {
         let n = cluster.nodes().len();

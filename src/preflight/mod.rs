@@ -7,7 +7,8 @@
 //! one Raft store in its data dir. See [`jraft`] and [`rnacos`] for exactly what is decoded.
 //!
 //! Exit codes ([`PreflightReport::exit_code`]): 0 ok, 1 stale peers, 2 self not in conf,
-//! 3 quorum impossible, 4 unreadable data.
+//! 3 quorum impossible, 4 unreadable data. CLI errors (bad flags, a missing data dir) exit 64,
+//! a code no verdict uses (README: Exit codes).
 //!
 //! Cargo feature `rocksdb-log` (off by default; compiles RocksDB C++ and needs libclang for
 //! bindgen) lets the official reader open each group's RocksDB `log/` read-only and use its

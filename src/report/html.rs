@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::record::RunRecord;
 use super::timeline::timeline_svg;
-use super::{esc, expected, status_word};
+use super::{esc, status_word};
 use crate::check::Status;
 use crate::workload::Outcome;
 
@@ -17,7 +17,7 @@ text-align:left;vertical-align:top}th{background:#f2f2f2}.meta td:first-child{fo
 .outcome{display:inline-block;padding:4px 10px;border-radius:4px;font-weight:bold}\
 .ok{background:#dff3e3;color:#14632b}.bad{background:#fbe0e0;color:#8a1111}\
 .pass{color:#14632b;font-weight:bold}.fail{color:#b01515;font-weight:bold}\
-.skip{color:#777;font-weight:bold}.unmet{background:#fff2f2}ul{margin:0;padding-left:1.2em}\
+.skip,.any{color:#777;font-weight:bold}.unmet{background:#fff2f2}ul{margin:0;padding-left:1.2em}\
 .err{white-space:pre-wrap;background:#fbe0e0;padding:.5em;border-radius:4px}\
 .tl{overflow-x:auto}small{color:#666}";
 
@@ -130,18 +130,30 @@ fn verdicts(h: &mut String, r: &RunRecord) {
         "<table class=\"verdicts\"><tr><th>check</th><th>status</th><th>expected</th>\
          <th>summary</th><th>metrics</th><th>evidence</th></tr>",
     );
+    let unmet = r.unmet_expectations();
     for v in &r.verdicts {
-        let want = expected(r, &v.check);
-        let unmet = v.status != want && v.status != Status::Skip;
+        let want = r.expectation(&v.check);
+        let why = unmet.iter().find(|u| u.check == v.check).map(|u| &u.why);
+        let mut expected = format!("<span class=\"{0}\">{0}</span>", want.status.word());
+        if let Some(re) = &want.reason {
+            let _ = write!(expected, "<br><small>reason /{}/</small>", esc(re.as_str()));
+        }
         let _ = write!(
             h,
-            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>",
-            if unmet { " class=\"unmet\"" } else { "" },
+            "<tr{}><td>{}</td><td>{}</td><td>{expected}</td><td>{}",
+            if why.is_some() {
+                " class=\"unmet\""
+            } else {
+                ""
+            },
             esc(&v.check),
             status_span(v.status),
-            status_span(want),
             esc(&v.summary)
         );
+        if let Some(why) = why {
+            let _ = write!(h, "<br><small>not as expected: {}</small>", esc(why));
+        }
+        h.push_str("</td><td>");
         if !v.metrics.is_empty() {
             h.push_str("<ul>");
             for (k, m) in &v.metrics {

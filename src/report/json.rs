@@ -45,7 +45,8 @@ pub fn write_verdict_json(record: &RunRecord, dir: &Path) -> Result<PathBuf> {
 ///
 /// ```
 /// let s = nacos_chaos::report::schema();
-/// assert_eq!(s["properties"]["schema_version"]["const"], nacos_chaos::report::SCHEMA_VERSION);
+/// let versions = s["properties"]["schema_version"]["enum"].as_array().unwrap();
+/// assert_eq!(versions.last().unwrap(), nacos_chaos::report::SCHEMA_VERSION);
 /// ```
 pub fn schema() -> Value {
     serde_json::from_str(SCHEMA_TEXT).expect("results/verdict.schema.json is valid JSON (tested)")
@@ -255,10 +256,10 @@ mod tests {
     #[test]
     fn schema_parses_and_matches_schema_version() {
         let s = schema();
-        assert_eq!(
-            s["properties"]["schema_version"]["const"],
-            super::super::SCHEMA_VERSION
-        );
+        let versions = s["properties"]["schema_version"]["enum"]
+            .as_array()
+            .unwrap();
+        assert_eq!(versions.last().unwrap(), super::super::SCHEMA_VERSION);
         // Every field a record writes is a property; all are required but those added
         // after schema_version 1 was first written (older records lack them).
         let optional = [
@@ -330,26 +331,65 @@ mod tests {
     #[test]
     fn bad_status_enum_is_named_with_allowed_values() {
         let mut v = example();
-        v["expectations"] = serde_json::json!({ "leader": "maybe" });
+        v["verdicts"] = serde_json::json!([{ "check": "leader", "status": "maybe",
+            "summary": "", "evidence": [], "metrics": {} }]);
         let errs = validate(&v).unwrap_err();
         assert!(
             errs[0].contains(
-                "$.expectations.leader: \"maybe\" is not one of \"pass\", \"fail\", \"skip\""
+                "$.verdicts[0].status: \"maybe\" is not one of \"pass\", \"fail\", \"skip\""
             ),
             "{errs:?}"
         );
     }
 
     #[test]
+    fn expectations_are_objects_and_old_plain_strings_still_validate() {
+        let mut r = RunRecord::example();
+        let fail: crate::check::Expectation =
+            serde_json::from_str(r#"{"status": "fail", "reason": "without a leader"}"#).unwrap();
+        r.expectations.insert("leader".into(), fail);
+        r.expectations
+            .insert("durability".into(), crate::check::Wanted::Any.into());
+        let mut v = serde_json::to_value(&r).unwrap();
+        assert_eq!(
+            v["expectations"],
+            serde_json::json!({
+                "leader": { "status": "fail", "reason": "without a leader" },
+                "durability": { "status": "any", "reason": null },
+            })
+        );
+        assert_eq!(validate(&v), Ok(()));
+        let back: RunRecord = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(back, r);
+        // schema_version 1 wrote plain status strings.
+        v["schema_version"] = 1.into();
+        v["expectations"] = serde_json::json!({ "leader": "fail" });
+        assert_eq!(validate(&v), Ok(()));
+        for bad in [
+            serde_json::json!({ "leader": "maybe" }),
+            serde_json::json!({ "leader": { "status": "fail" } }),
+            serde_json::json!({ "leader": { "status": "often", "reason": null } }),
+        ] {
+            v["expectations"] = bad.clone();
+            let errs = validate(&v).unwrap_err();
+            assert!(
+                errs[0].starts_with("$.expectations.leader: "),
+                "{bad}: {errs:?}"
+            );
+        }
+    }
+
+    #[test]
     fn unknown_field_and_schema_version_are_rejected() {
         let mut v = example();
         v["extra"] = 1.into();
-        v["schema_version"] = 2.into();
+        v["schema_version"] = 3.into();
         let errs = validate(&v).unwrap_err();
         assert!(errs.iter().any(|e| e.contains("unknown field \"extra\"")));
         assert!(
             errs.iter()
-                .any(|e| e.contains("$.schema_version: expected 1"))
+                .any(|e| e.contains("$.schema_version: 3 is not one of 1, 2")),
+            "{errs:?}"
         );
     }
 

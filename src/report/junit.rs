@@ -7,7 +7,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::record::RunRecord;
-use super::{expected, status_word};
+use super::status_word;
 use crate::check::Status;
 use crate::error::Result;
 
@@ -22,9 +22,10 @@ pub const JUNIT_FILE: &str = "junit.xml";
 ///
 /// - One `<testsuite>` per scenario (in first-seen order), one test case per record × check,
 ///   named `<scenario>[<from>→<to>]::<check>`.
-/// - A check whose status differs from `record.expectations` (Pass if unstated) is a
-///   `<failure>` whose message is the verdict summary; a Skip is `<skipped>`; a check that
-///   failed as expected (a known-bad scenario) passes.
+/// - A check whose verdict does not meet `record.expectations` (Pass if unstated; a Skip
+///   meets only `skip` or `any`; a stated reason must match) is a `<failure>` whose message
+///   says why; an expected Skip is `<skipped>`; a check that failed as expected (a known-bad
+///   scenario) passes.
 /// - A runner error adds an `<error>` case `<scenario>[<versions>]::run`; a record with
 ///   neither verdicts nor error gets a passing `::run` case so that no run is invisible.
 /// - Every case carries the properties `run_id`, `flavor` and `attempts` (bring-up attempts).
@@ -95,26 +96,22 @@ fn with_context(mut case: TestCase, r: &RunRecord) -> TestCase {
 fn cases(r: &RunRecord) -> Vec<TestCase> {
     let mut out = Vec::new();
     for v in &r.verdicts {
-        let want = expected(r, &v.check);
-        let status = if v.status == Status::Skip {
+        let want = r.expectation(&v.check);
+        let status = if let Some(why) = want.judge(v) {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(why.as_str());
+            s.set_type(format!("expected {want}, got {}", status_word(v.status)));
+            s.set_description(failure_text(v, &want.to_string(), &why));
+            s
+        } else if v.status == Status::Skip {
             let mut s = TestCaseStatus::skipped();
             s.set_message(v.summary.as_str());
-            s
-        } else if v.status != want {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_message(v.summary.as_str());
-            s.set_type(format!(
-                "expected {}, got {}",
-                status_word(want),
-                status_word(v.status)
-            ));
-            s.set_description(failure_text(v, want));
             s
         } else {
             TestCaseStatus::success()
         };
         let mut case = TestCase::new(case_name(r, &v.check), status);
-        if v.status == Status::Fail && want == Status::Fail {
+        if v.status == Status::Fail && want.judge(v).is_none() {
             case.set_system_out(format!("failed as expected: {}", v.summary));
         }
         out.push(with_context(case, r));
@@ -135,13 +132,11 @@ fn cases(r: &RunRecord) -> Vec<TestCase> {
     out
 }
 
-fn failure_text(v: &crate::check::Verdict, want: Status) -> String {
+fn failure_text(v: &crate::check::Verdict, want: &str, why: &str) -> String {
     let mut text = format!(
-        "check {}: expected {}, got {}\n{}\n",
+        "check {}: expected {want}, got {}\n{why}\n",
         v.check,
-        status_word(want),
         status_word(v.status),
-        v.summary
     );
     for e in &v.evidence {
         let at = e.at_ms.map(|t| format!(" @{t}ms")).unwrap_or_default();
@@ -189,8 +184,9 @@ mod tests {
                 verdict("durability", Status::Pass),
             ],
         );
-        r.expectations.insert("leader".into(), Status::Fail);
-        r.expectations.insert("durability".into(), Status::Fail);
+        r.expectations.insert("leader".into(), Status::Fail.into());
+        r.expectations
+            .insert("durability".into(), Status::Fail.into());
         let xml = junit(&[r]);
         assert_eq!(xml.matches("<failure").count(), 1, "{xml}");
         assert!(xml.contains("expected fail, got pass"), "{xml}");
@@ -200,6 +196,8 @@ mod tests {
     #[test]
     fn skip_is_skipped_and_error_is_error() {
         let mut r = record("s", vec![verdict("signatures", Status::Skip)]);
+        r.expectations
+            .insert("signatures".into(), Status::Skip.into());
         r.error = Some("docker went away".into());
         let xml = junit(&[r]);
         assert!(xml.contains("<skipped"), "{xml}");

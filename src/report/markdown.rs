@@ -1,7 +1,7 @@
 //! `summary.md`: a Markdown summary fit for a CI job summary (`$GITHUB_STEP_SUMMARY`).
 
 use super::record::RunRecord;
-use super::{expected, status_word};
+use super::status_word;
 use crate::check::Status;
 
 /// File name of the Markdown summary.
@@ -19,7 +19,8 @@ const TOP_EVIDENCE: usize = 3;
 /// error and each unmet expectation with its summary and top evidence.
 ///
 /// Cells show `pass`, `fail`, `skip`, with `(expected)` on a fail that was expected and ❌ on
-/// any status that differs from the expectation; `—` when a run has no verdict for a check.
+/// any verdict that does not meet its expectation (a Skip meets only `skip` or `any`; a
+/// stated reason must match); `—` when a run has no verdict for a check.
 /// Text from records is escaped (`|`, `<`, `>`, `&`, backticks, newlines).
 ///
 /// ```
@@ -82,16 +83,16 @@ pub fn markdown_summary(records: &[RunRecord]) -> String {
         if let Some(err) = &r.error {
             md.push_str(&format!("- **runner error**: {}\n", cell(err)));
         }
-        for (check, want, got) in r.unmet_expectations() {
-            let Some(v) = r.verdicts.iter().find(|v| v.check == check) else {
+        for u in r.unmet_expectations() {
+            let Some(v) = r.verdicts.iter().find(|v| v.check == u.check) else {
                 continue;
             };
             md.push_str(&format!(
                 "- **{}**: expected {}, got {} — {}\n",
-                cell(&check),
-                status_word(want),
-                status_word(got),
-                cell(&v.summary)
+                cell(&u.check),
+                cell(&u.wanted.to_string()),
+                status_word(u.got),
+                cell(&u.why)
             ));
             for e in v.evidence.iter().take(TOP_EVIDENCE) {
                 let mut at = String::new();
@@ -118,12 +119,12 @@ fn check_cell(r: &RunRecord, check: &str) -> String {
     let Some(v) = r.verdicts.iter().find(|v| v.check == check) else {
         return "—".into();
     };
-    let want = expected(r, check);
-    match (v.status, want) {
-        (Status::Skip, _) => "skip".into(),
-        (got, want) if got != want => format!("❌ {}", status_word(got)),
-        (Status::Fail, _) => "fail (expected)".into(),
-        (got, _) => status_word(got).into(),
+    if r.expectation(check).judge(v).is_some() {
+        return format!("❌ {}", status_word(v.status));
+    }
+    match v.status {
+        Status::Fail => "fail (expected)".into(),
+        got => status_word(got).into(),
     }
 }
 
@@ -173,7 +174,9 @@ mod tests {
             verdict("durability", Status::Fail, 5),
             verdict("signatures", Status::Skip, 0),
         ];
-        r.expectations.insert("leader".into(), Status::Fail);
+        r.expectations.insert("leader".into(), Status::Fail.into());
+        r.expectations
+            .insert("signatures".into(), Status::Skip.into());
         let md = markdown_summary(&[r]);
         assert!(
             md.contains(

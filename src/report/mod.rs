@@ -182,15 +182,6 @@ fn status_word(s: crate::check::Status) -> &'static str {
     }
 }
 
-/// The status a record expects of a check (Pass unless stated).
-fn expected(record: &RunRecord, check: &str) -> crate::check::Status {
-    record
-        .expectations
-        .get(check)
-        .copied()
-        .unwrap_or(crate::check::Status::Pass)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

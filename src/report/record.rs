@@ -5,15 +5,16 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{Checkpoint, Status, Verdict};
+use crate::check::{Checkpoint, Expectation, Unmet, Verdict};
 use crate::cluster::BootMembership;
 use crate::cluster::observe::Observation;
 use crate::fault::FaultWindow;
 use crate::flavor::FlavorKind;
 use crate::workload::{FinalRead, History};
 
-/// Version of the verdict JSON schema (`results/<run>/verdict.json`).
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the verdict JSON schema (`results/<run>/verdict.json`). Records of every
+/// earlier version still load (2: expectations became `{status, reason}` objects).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One scenario step as executed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,8 +87,9 @@ pub struct RunRecord {
     pub boot_memberships_unread: Option<String>,
     /// Verdicts.
     pub verdicts: Vec<Verdict>,
-    /// Expected status per check (known-bad scenarios expect Fail).
-    pub expectations: BTreeMap<String, Status>,
+    /// Expected outcome per check (known-bad scenarios expect Fail, with its reason); a
+    /// check not listed is expected to pass.
+    pub expectations: BTreeMap<String, Expectation>,
     /// Runner error that aborted the scenario, if any.
     pub error: Option<String>,
     /// Collected log files, relative to the run's results directory.
@@ -95,18 +97,35 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    /// Checks whose status differs from the expectation (Pass unless stated).
-    pub fn unmet_expectations(&self) -> Vec<(String, Status, Status)> {
+    /// What the record expects of `check` (Pass unless stated).
+    pub fn expectation(&self, check: &str) -> Expectation {
+        self.expectations.get(check).cloned().unwrap_or_default()
+    }
+
+    /// Checks whose verdict does not meet its expectation (Pass unless stated), each with
+    /// what was wanted, what came, and why. A Skip meets only `skip` or `any`.
+    ///
+    /// ```
+    /// use nacos_chaos::check::{Status, Verdict};
+    /// let mut r = nacos_chaos::report::RunRecord::example();
+    /// r.verdicts.push(Verdict { check: "durability".into(), status: Status::Skip,
+    ///     summary: "no operations recorded".into(), evidence: vec![], metrics: Default::default() });
+    /// let unmet = r.unmet_expectations();
+    /// assert_eq!(unmet[0].why, "skipped: no operations recorded");
+    /// assert!(!r.as_expected());
+    /// ```
+    pub fn unmet_expectations(&self) -> Vec<Unmet> {
         self.verdicts
             .iter()
             .filter_map(|v| {
-                let want = self
-                    .expectations
-                    .get(&v.check)
-                    .copied()
-                    .unwrap_or(Status::Pass);
-                (v.status != want && v.status != Status::Skip)
-                    .then(|| (v.check.clone(), want, v.status))
+                let wanted = self.expectation(&v.check);
+                let why = wanted.judge(v)?;
+                Some(Unmet {
+                    check: v.check.clone(),
+                    wanted,
+                    got: v.status,
+                    why,
+                })
             })
             .collect()
     }

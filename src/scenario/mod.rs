@@ -2,12 +2,17 @@
 //! cluster, and the version matrix.
 
 mod batch;
+mod locate;
+mod render;
 mod repro;
 mod runner;
 mod steps;
 mod suite;
 
 pub use batch::{Case, aborted, expand, run_all, shard};
+pub use render::{
+    PLACEHOLDER_NOTE, RenderedFile, RenderedNode, RenderedSuite, RenderedVersion, render,
+};
 pub use repro::{compose_yaml, steps_md, write_repro};
 pub use runner::{RunOptions, run};
 pub use steps::describe;

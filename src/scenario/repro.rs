@@ -149,8 +149,8 @@ pub fn steps_md(record: &RunRecord) -> String {
         );
     }
     s.push_str("\n## What went wrong\n\n");
-    for (check, want, got) in record.unmet_expectations() {
-        let _ = writeln!(s, "- {check}: expected {want:?}, got {got:?}");
+    for u in record.unmet_expectations() {
+        let _ = writeln!(s, "- {u}");
     }
     if let Some(e) = &record.error {
         let _ = writeln!(s, "- runner error: {e}");

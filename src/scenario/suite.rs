@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{Status, Thresholds};
+use crate::check::{Expectation, Thresholds};
 use crate::cluster::MembershipPolicy;
 use crate::error::{Error, Result};
 use crate::fault::{Fault, Targets};
 use crate::flavor::{FlavorKind, IdentityMode};
 use crate::workload::WorkloadSpec;
+
+use super::locate::{Seg, line_col, locate};
 
 /// Cluster section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -184,9 +186,9 @@ pub struct Suite {
     /// Thresholds.
     #[serde(default)]
     pub thresholds: Thresholds,
-    /// Expected status per check (default pass).
+    /// Expected outcome per check (default pass): a status, or `{ status, reason }`.
     #[serde(default)]
-    pub expect: BTreeMap<String, Status>,
+    pub expect: BTreeMap<String, Expectation>,
     /// Steps, in order.
     pub steps: Vec<toml::Spanned<Step>>,
     /// The file it came from.
@@ -205,18 +207,6 @@ const CHECKS: &[&str] = &[
     "convergence",
     "signatures",
 ];
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before
-        .rsplit('\n')
-        .next()
-        .map(|l| l.chars().count())
-        .unwrap_or(0)
-        + 1;
-    (line, col)
-}
 
 /// Errors inside `[[steps]]` lose their span through the tagged enum; find the failing step
 /// by deserialising each one alone, then the offending key's line within it.
@@ -313,14 +303,15 @@ impl Suite {
         Suite::parse(p, &text)
     }
 
-    fn err_at(
+    /// An error at the deepest part of `path` found in `text` (1:1 only if none is).
+    pub(crate) fn err_at(
         &self,
         text: &str,
-        span: std::ops::Range<usize>,
+        path: &[Seg<'_>],
         message: String,
         hint: &str,
     ) -> Error {
-        let (line, column) = line_col(text, span.start);
+        let (line, column) = locate(text, path).map_or((1, 1), |s| line_col(text, s.start));
         Error::Suite {
             path: self.path.clone().unwrap_or_default(),
             line,
@@ -331,19 +322,20 @@ impl Suite {
     }
 
     fn validate(&self, text: &str) -> Result<()> {
-        let whole = 0..0;
-        if ![1, 3, 5].contains(&self.cluster.nodes) {
+        use Seg::{Index, Key};
+        let n = self.cluster.nodes;
+        if ![1, 3, 5].contains(&n) {
             return Err(self.err_at(
                 text,
-                whole,
-                format!("cluster.nodes = {}: expected 1, 3 or 5", self.cluster.nodes),
+                &[Key("cluster"), Key("nodes")],
+                format!("cluster.nodes = {n}: expected 1, 3 or 5"),
                 "a Raft cluster needs an odd size",
             ));
         }
         if self.versions.from.is_empty() {
             return Err(self.err_at(
                 text,
-                whole,
+                &[Key("versions"), Key("from")],
                 "versions.from is empty".into(),
                 "list at least one version, e.g. from = [\"0.8.8\"]",
             ));
@@ -352,7 +344,7 @@ impl Suite {
             if !CHECKS.contains(&k.as_str()) {
                 return Err(self.err_at(
                     text,
-                    whole,
+                    &[Key("expect"), Key(k)],
                     format!("expect.{k}: unknown check"),
                     &format!("checks are {}", CHECKS.join(", ")),
                 ));
@@ -361,12 +353,32 @@ impl Suite {
         if self.workload.rate_per_node <= 0.0 || self.workload.rate_per_node > 100.0 {
             return Err(self.err_at(
                 text,
-                whole,
+                &[Key("workload"), Key("rate_per_node")],
                 format!(
                     "workload.rate_per_node = {}: expected 0 < rate ≤ 100",
                     self.workload.rate_per_node
                 ),
                 "a few operations per second per node is plenty",
+            ));
+        }
+        let t = &self.thresholds;
+        if !(0.0..=1.0).contains(&t.min_success_ratio) {
+            return Err(self.err_at(
+                text,
+                &[Key("thresholds"), Key("min_success_ratio")],
+                format!(
+                    "thresholds.min_success_ratio = {}: not within 0..=1",
+                    t.min_success_ratio
+                ),
+                "a ratio: 0.9 means 90% of each operation kind must succeed",
+            ));
+        }
+        if t.max_time_to_leader_ms == 0 {
+            return Err(self.err_at(
+                text,
+                &[Key("thresholds"), Key("max_time_to_leader_ms")],
+                "thresholds.max_time_to_leader_ms must be > 0".into(),
+                "no election is instant; the default is 30000",
             ));
         }
         // `sdk = true` in a build without the SDK probe is an error, never silently ignored.
@@ -376,19 +388,23 @@ impl Suite {
             _ => {
                 return Err(self.err_at(
                     text,
-                    whole,
+                    &[Key("steps"), Index(0), Key("action")],
                     "the first step must be `action = \"start\"`".into(),
                     "add [[steps]] action = \"start\" first",
                 ));
             }
         }
-        for s in &self.steps {
-            let span = s.span();
+        for (i, s) in self.steps.iter().enumerate() {
+            let at = |rest: &[Seg<'static>]| -> Vec<Seg<'static>> {
+                let mut p = vec![Key("steps"), Index(i)];
+                p.extend_from_slice(rest);
+                p
+            };
             match s.get_ref() {
-                Step::Start { .. } if !std::ptr::eq(s, &self.steps[0]) => {
+                Step::Start { .. } if i > 0 => {
                     return Err(self.err_at(
                         text,
-                        span,
+                        &at(&[Key("action")]),
                         "`start` may only be the first step".into(),
                         "use `fault` with kind = \"restart\" to restart nodes",
                     ));
@@ -398,31 +414,23 @@ impl Suite {
                 } if self.versions.to.is_empty() => {
                     return Err(self.err_at(
                         text,
-                        span,
+                        &at(&[Key("action")]),
                         "an upgrade step needs versions.to".into(),
                         "add to = [\"<version>\"] under [versions]",
                     ));
                 }
                 Step::Upgrade {
-                    ip_change: Some(_),
-                    strategy: Strategy::FullStop,
+                    order,
+                    nodes,
+                    ip_change,
                     ..
-                } => {}
-                Step::Fault {
-                    fault:
-                        Fault::Latency {
-                            delay_ms,
-                            jitter_ms,
-                            ..
-                        },
-                    ..
-                } if jitter_ms > delay_ms => {
-                    return Err(self.err_at(
-                        text,
-                        span,
-                        format!("jitter_ms {jitter_ms} exceeds delay_ms {delay_ms}"),
-                        "jitter is ± around the delay",
-                    ));
+                } => {
+                    self.check_order(text, order, &at(&[Key("order")]))?;
+                    for (key, t) in [("nodes", nodes), ("ip_change", ip_change)] {
+                        if let Some(t) = t {
+                            self.check_targets(text, t, &at(&[Key(key)]))?;
+                        }
+                    }
                 }
                 Step::Fault {
                     fault,
@@ -430,7 +438,7 @@ impl Suite {
                 } if fault.is_instant() => {
                     return Err(self.err_at(
                         text,
-                        span,
+                        &at(&[Key("duration")]),
                         format!(
                             "fault '{}' happens at once; a duration makes no sense",
                             fault.kind()
@@ -438,10 +446,226 @@ impl Suite {
                         "remove `duration`",
                     ));
                 }
+                Step::Fault { fault, .. } => {
+                    self.check_fault(text, fault, &at(&[Key("fault")]))?;
+                }
                 _ => {}
             }
         }
         Ok(())
+    }
+
+    /// An upgrade `order`: a known name, or each node once, each one that exists.
+    fn check_order(&self, text: &str, order: &Order, at: &[Seg<'_>]) -> Result<()> {
+        let with = |rest: Seg<'static>| -> Vec<Seg<'_>> {
+            let mut p = at.to_vec();
+            p.push(rest);
+            p
+        };
+        match order {
+            Order::Named(s) if s == "leader_last" || s == "index" => Ok(()),
+            Order::Named(other) => Err(self.err_at(
+                text,
+                &with(Seg::Value),
+                format!("upgrade order '{other}': expected leader_last, index, or a node list"),
+                "e.g. order = [\"n2\", \"n3\", \"n1\"]",
+            )),
+            Order::Nodes(list) => {
+                let mut seen = Vec::new();
+                for (j, name) in list.iter().enumerate() {
+                    let idx = crate::fault::Targets::node_index(name).map_err(|e| {
+                        self.err_at(text, &with(Seg::Index(j)), e, "name nodes n1, n2, ...")
+                    })?;
+                    self.check_node(text, idx, &with(Seg::Index(j)))?;
+                    if seen.contains(&idx) {
+                        return Err(self.err_at(
+                            text,
+                            &with(Seg::Index(j)),
+                            format!("upgrade order: {name} is listed twice"),
+                            "name each node once",
+                        ));
+                    }
+                    seen.push(idx);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn check_node(&self, text: &str, idx: usize, at: &[Seg<'_>]) -> Result<()> {
+        let n = self.cluster.nodes;
+        if idx > n {
+            return Err(self.err_at(
+                text,
+                at,
+                format!("n{idx} does not exist in a {n}-node cluster"),
+                &format!("nodes are n1..n{n} (cluster.nodes = {n})"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Named targets exist (selectors are resolved at run time).
+    fn check_targets(&self, text: &str, t: &crate::fault::Targets, at: &[Seg<'_>]) -> Result<()> {
+        if let crate::fault::Targets::Nodes(v) = t {
+            for (j, idx) in v.iter().enumerate() {
+                let mut p = at.to_vec();
+                p.push(Seg::Index(j));
+                self.check_node(text, *idx, &p)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A target that must resolve to exactly one node.
+    fn check_single(&self, text: &str, t: &crate::fault::Targets, at: &[Seg<'_>]) -> Result<()> {
+        use crate::fault::Targets;
+        self.check_targets(text, t, at)?;
+        let n = self.cluster.nodes;
+        let count = match t {
+            Targets::Leader | Targets::OneFollower => 1,
+            Targets::Nodes(v) => v.len(),
+            Targets::All => n,
+            Targets::Followers => n - 1,
+            Targets::Majority => n / 2 + 1,
+            Targets::Minority => n / 2,
+        };
+        if count != 1 {
+            return Err(self.err_at(
+                text,
+                at,
+                format!("{t:?} is {count} node(s) here; this fault needs exactly one node"),
+                "name one node, e.g. node = \"n1\", or \"leader\"",
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_fault(&self, text: &str, fault: &Fault, at: &[Seg<'_>]) -> Result<()> {
+        use crate::fault::Partition;
+        let key = |k: &'static str| -> Vec<Seg<'_>> {
+            let mut p = at.to_vec();
+            p.push(Seg::Key(k));
+            p
+        };
+        let ratio = |k: &'static str, p: f64| -> Result<()> {
+            if (0.0..=1.0).contains(&p) {
+                Ok(())
+            } else {
+                Err(self.err_at(
+                    text,
+                    &key(k),
+                    format!("{k} = {p}: a probability, not within 0..=1"),
+                    "0.1 drops one packet in ten",
+                ))
+            }
+        };
+        match fault {
+            Fault::Latency {
+                nodes,
+                delay_ms,
+                jitter_ms,
+                loss,
+                peers,
+            } => {
+                if jitter_ms > delay_ms {
+                    return Err(self.err_at(
+                        text,
+                        &key("jitter_ms"),
+                        format!("jitter_ms {jitter_ms} exceeds delay_ms {delay_ms}"),
+                        "jitter is ± around the delay",
+                    ));
+                }
+                ratio("loss", *loss)?;
+                self.check_targets(text, nodes, &key("nodes"))?;
+                if let Some(p) = peers {
+                    self.check_targets(text, p, &key("peers"))?;
+                }
+            }
+            Fault::Loss { nodes, probability } => {
+                ratio("probability", *probability)?;
+                self.check_targets(text, nodes, &key("nodes"))?;
+            }
+            Fault::IpChange { nodes, .. }
+            | Fault::Bandwidth { nodes, .. }
+            | Fault::Kill { nodes }
+            | Fault::Stop { nodes }
+            | Fault::Pause { nodes }
+            | Fault::Restart { nodes }
+            | Fault::WipeRaft { nodes }
+            | Fault::ClockSkew { nodes, .. } => self.check_targets(text, nodes, &key("nodes"))?,
+            Fault::Partition { partition } => {
+                let mut p = key("partition");
+                let sides: Vec<(&'static str, &crate::fault::Targets)> = match partition {
+                    Partition::Isolate(t) => vec![("isolate", t)],
+                    Partition::Split { a, b } => {
+                        p.push(Seg::Key("split"));
+                        vec![("a", a), ("b", b)]
+                    }
+                    Partition::OneWay { from, to } => {
+                        p.push(Seg::Key("one_way"));
+                        vec![("from", from), ("to", to)]
+                    }
+                };
+                for (k, t) in sides {
+                    let mut q = p.clone();
+                    q.push(Seg::Key(k));
+                    self.check_targets(text, t, &q)?;
+                }
+            }
+            Fault::SnapshotData { node, name } | Fault::RestoreData { node, name } => {
+                self.check_single(text, node, &key("node"))?;
+                let ok = !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+                if !ok {
+                    let mut p = key("name");
+                    p.push(Seg::Value);
+                    return Err(self.err_at(
+                        text,
+                        &p,
+                        format!("snapshot name {name:?} must be non-empty [A-Za-z0-9_-]"),
+                        "e.g. name = \"before-upgrade\"",
+                    ));
+                }
+            }
+            Fault::CloneData { from, to } => {
+                self.check_single(text, from, &key("from"))?;
+                self.check_single(text, to, &key("to"))?;
+                if from == to && matches!(from, crate::fault::Targets::Nodes(_)) {
+                    return Err(self.err_at(
+                        text,
+                        &key("to"),
+                        "clone_data: from and to are the same node".into(),
+                        "clone one node's data onto another",
+                    ));
+                }
+            }
+            Fault::PhantomPeer { as_node } => {
+                let n = self.cluster.nodes;
+                if let Some(a) = as_node
+                    && (*a == 0 || *a > n)
+                {
+                    return Err(self.err_at(
+                        text,
+                        &key("as_node"),
+                        format!("phantom_peer as_node = {a}: no such node in a {n}-node cluster"),
+                        &format!("as_node is 1..={n}, or leave it out for a new id"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `versions.from` or `versions.to`.
+    pub(crate) fn versions_named(&self, role: &str) -> &[String] {
+        if role == "to" {
+            &self.versions.to
+        } else {
+            &self.versions.from
+        }
     }
 
     /// Every (from, to) version pair of this suite.
