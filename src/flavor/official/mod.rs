@@ -20,10 +20,10 @@ mod version;
 
 pub use env::{
     AUTH_IDENTITY_KEY, AUTH_IDENTITY_VALUE, AUTH_TOKEN, MEMORY_BYTES, RAFT_DATA_KEYS,
-    STRICT_MODE_KEY, cluster_conf, raft_tuning_args,
+    STRICT_MODE_KEY, cluster_conf, raft_tuning_args, server_ip, server_ip_accepted,
 };
 pub use readiness::{Readiness, parse_readiness};
-pub use version::NacosVersion;
+pub use version::{IMAGE_TAGS, NacosVersion};
 
 use super::*;
 
