@@ -260,6 +260,10 @@ pub trait Flavor: Send + Sync + fmt::Debug {
     fn logs(&self, version: &str) -> Vec<LogSource>;
     /// Known failure texts.
     fn signatures(&self) -> Vec<Signature>;
+    /// Cross-node evidence: given every node's views at one moment (from
+    /// [`Flavor::parse_raft`]), withdraw leaders the server keeps reporting after they are
+    /// gone. Default: the views stand as reported.
+    fn confirm_leaders(&self, _nodes: &mut [crate::cluster::observe::NodeObservation]) {}
     /// What this flavor supports.
     fn capabilities(&self) -> Capabilities;
     /// The file (absolute path in the container) holding the membership a node of this
