@@ -197,6 +197,10 @@ impl Flavor for Official {
         catalog::signatures()
     }
 
+    fn log_utc_offset_minutes(&self, _version: &str) -> Option<i32> {
+        Some(catalog::LOG_UTC_OFFSET_MINUTES)
+    }
+
     /// [`confirm_leaders`]: a leader stands only with live evidence across nodes.
     fn confirm_leaders(&self, nodes: &mut [crate::cluster::observe::NodeObservation]) {
         live::confirm_leaders(nodes);
