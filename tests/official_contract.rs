@@ -4,18 +4,23 @@
 //! - `observe`: parsing cluster/readiness answers into `GroupView`s, and every check that
 //!   refuses a last-known leader or a bad answer.
 //! - `render`: env contract, cluster.conf, ports, tuning and input validation.
+//! - `signatures`: the catalogue against routine and known-bad log lines, and transient
+//!   matches placed in the run's timeline.
 //! - here: static knowledge (image, groups, paths, logs, signatures, capabilities).
 
 #[path = "official/observe.rs"]
 mod observe;
 #[path = "official/render.rs"]
 mod render;
+#[path = "official/signatures.rs"]
+mod signatures;
 
 use std::net::Ipv4Addr;
 
 use nacos_chaos::flavor::official::Official;
 use nacos_chaos::flavor::{
-    Flavor, FlavorKind, HttpAnswer, IdentityMode, LogSource, Membership, NodeIdentity, for_kind,
+    Flavor, FlavorKind, HttpAnswer, IdentityMode, LogSource, Membership, NodeIdentity, Signature,
+    for_kind,
 };
 use rstest::rstest;
 
@@ -177,20 +182,29 @@ fn peer_id_is_addr_7848(#[case] mode: IdentityMode, #[case] want: &str) {
 #[case("can't do preVote as it is not in conf")]
 #[case("channel init failed")]
 #[case("Peer id not found")]
-#[case("ignore PreVoteRequest from")]
 #[case("not in readiness")]
 #[case("In the node initialization, unable to process any requests at this time")]
+#[case("Could not find leader : ")]
+#[case("System triggered degradation")]
 fn signature_texts_from_contract(#[case] text: &str) {
     let sigs = Official::default().signatures();
-    let sig = sigs.iter().find(|s| s.text == text);
+    let sig = sigs.iter().find(|s| s.pattern_text() == text);
     let sig = sig.unwrap_or_else(|| panic!("no signature with text {text:?}"));
     assert!(!sig.id.is_empty());
     assert!(sig.meaning.len() > 20, "meaning too short for {text:?}");
 }
 
+/// Does any catalogue entry match `line`?
+pub fn caught(sigs: &[Signature], line: &str) -> Vec<String> {
+    sigs.iter()
+        .filter(|s| s.matcher().unwrap().find(line).is_some())
+        .map(|s| s.id.to_string())
+        .collect()
+}
+
 #[test]
 fn signature_matches_real_messages() {
-    // Each documented message must be caught by some signature (substring match).
+    // Each documented message must be caught by some signature.
     let sigs = Official::default().signatures();
     let messages = [
         "The Raft Group [naming_persistent_service_v2] did not find the Leader node",
@@ -198,12 +212,16 @@ fn signature_matches_real_messages() {
         "server is DOWNnow, detailed error message: No leader for raft, please see logs `alipay-jraft.log` or `naming-raft.log` to see details.",
         "Node <naming_persistent_service/172.28.0.21:7848> can't do preVote as it is not in conf <ConfigurationEntry [id=LogId [index=3, term=2], conf=172.28.0.11:7848,172.28.0.12:7848, oldConf=]>.",
         "config and naming not in readiness",
+        "Node <g/172.28.0.13:7848> ignore PreVoteRequest from 172.28.0.21:7848 as it is not in conf <172.28.0.11:7848>.",
+        "Unable to process the request at this time: System triggered degradation",
+        "Fail to init RocksDBLogStorage, path=/home/nacos/data/protocol/raft/nacos_config/log.",
+        "Fail to get log entry at index 12 in data path: /home/nacos/data/protocol/raft/g/log.",
+        "ReadIndex has error : Fail to run ReadIndex task, maybe the leader stepped down., go to Leader read.",
+        "Nacos failed to start, please see /home/nacos/logs/nacos.log for more details.",
+        "java.lang.RuntimeException: nacos address n1 is not ip",
     ];
     for m in messages {
-        assert!(
-            sigs.iter().any(|s| m.contains(s.text)),
-            "no signature matches {m:?}"
-        );
+        assert!(!caught(&sigs, m).is_empty(), "no signature matches {m:?}");
     }
 }
 

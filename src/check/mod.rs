@@ -32,7 +32,10 @@ pub use durability::durability;
 pub use expect::{Expectation, Reason, Unmet, Wanted};
 pub use leader::leader;
 pub use model::{Checkpoint, Evidence, NodeLog, Status, Thresholds, Verdict};
-pub use signatures::{SignatureMatch, matches, signatures, signatures_tolerating};
+pub use signatures::{
+    SignatureMatch, SignatureScope, log_line_time, matches, matches_at, run_epoch, signatures,
+    signatures_in, signatures_tolerating,
+};
 
 use crate::cluster::BootMembership;
 use crate::cluster::observe::Observation;
@@ -71,7 +74,10 @@ pub struct CheckInput<'a> {
     pub observations: &'a [Observation],
     /// Leader waits at scenario checkpoints.
     pub checkpoints: &'a [Checkpoint],
-    /// Faults applied during the run.
+    /// Faults applied during the run. The runner adds its bring-up and upgrade steps as
+    /// windows of kind `bring_up` / `upgrade` without targets (they restart nodes as a restart
+    /// fault does): the signatures check excuses transient texts inside them, and no rule
+    /// keyed on a fault kind or target matches them.
     pub faults: &'a [FaultWindow],
     /// Collected node logs.
     pub logs: &'a [NodeLog],
@@ -116,11 +122,16 @@ pub fn all(input: &CheckInput<'_>) -> Vec<Verdict> {
             input.boot_memberships,
             input.boot_unread,
         ),
-        signatures_tolerating(
+        signatures_in(
             input.catalog,
             input.history,
             input.logs,
-            input.thresholds.tolerated_signature_matches,
+            &SignatureScope {
+                windows: input.faults,
+                epoch: run_epoch(input.observations),
+                settle_ms: input.thresholds.transient_settle_ms,
+                tolerated: input.thresholds.tolerated_signature_matches,
+            },
         ),
     ]
 }

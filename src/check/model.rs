@@ -87,6 +87,10 @@ pub struct NodeLog {
     pub file: String,
     /// Content.
     pub text: String,
+    /// Offset from UTC, in minutes, of timestamps in this log that carry no zone (the
+    /// flavor's [`crate::flavor::Flavor::log_utc_offset_minutes`]); `None`: unknown.
+    #[serde(default)]
+    pub utc_offset_minutes: Option<i32>,
 }
 
 /// Thresholds for checks; defaults are strict.
@@ -102,6 +106,9 @@ pub struct Thresholds {
     /// Known failure texts tolerated in API answers (e.g. the brief election while a leader
     /// restarts in a rolling upgrade). Matches in node logs are never tolerated.
     pub tolerated_signature_matches: u64,
+    /// Settle margin after each fault window (and bring-up or upgrade step) during which a
+    /// transient signature's matches are not counted (ms).
+    pub transient_settle_ms: u64,
 }
 
 impl Default for Thresholds {
@@ -111,6 +118,7 @@ impl Default for Thresholds {
             min_success_ratio: 0.9,
             max_outage_ms: 30_000,
             tolerated_signature_matches: 0,
+            transient_settle_ms: 60_000,
         }
     }
 }

@@ -348,6 +348,9 @@ impl Cluster {
                 error,
             });
         }
+        // Leaders the server keeps naming after they are gone are withdrawn here, with the
+        // evidence of every node at once (official flavor: `flavor/official/live.rs`).
+        self.flavor.confirm_leaders(&mut nodes);
         let obs = Observation {
             at_ms: self.now_ms(),
             wall: SystemTime::now(),

@@ -39,6 +39,7 @@ impl Cluster {
                     node: n.name().to_string(),
                     file,
                     text,
+                    utc_offset_minutes: self.flavor().log_utc_offset_minutes(&n.version),
                 });
             }
         }

@@ -11,6 +11,7 @@
 pub mod official;
 pub mod rnacos;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -184,15 +185,239 @@ pub enum LogSource {
     File(String),
 }
 
+/// Where a known failure text is looked for.
+///
+/// ```
+/// use nacos_chaos::flavor::SignatureSource;
+/// let s: SignatureSource = serde_json::from_str("\"log\"").unwrap();
+/// assert_eq!(s, SignatureSource::Log);
+/// assert!(SignatureSource::Any.covers_api() && !SignatureSource::Log.covers_api());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureSource {
+    /// Error bodies of the workload's API answers and collected node logs.
+    #[default]
+    Any,
+    /// Only error bodies of the workload's API answers.
+    Api,
+    /// Only collected node logs.
+    Log,
+}
+
+impl SignatureSource {
+    /// Looked for in API error bodies.
+    pub fn covers_api(self) -> bool {
+        matches!(self, SignatureSource::Any | SignatureSource::Api)
+    }
+    /// Looked for in node logs.
+    pub fn covers_logs(self) -> bool {
+        matches!(self, SignatureSource::Any | SignatureSource::Log)
+    }
+}
+
+/// How a signature matches one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignaturePattern {
+    /// Exact, case-sensitive substring.
+    Text(Cow<'static, str>),
+    /// Regular expression (`regex` crate syntax), searched anywhere in the line.
+    Regex(Cow<'static, str>),
+}
+
 /// A known failure text and what it means.
+///
+/// A transient signature also appears in healthy runs while a node restarts or an election
+/// runs (a peer's channel cannot be opened, a restarted node has not yet seen a leader): the
+/// signatures check counts its matches only outside every fault window plus a settle margin.
+///
+/// ```
+/// use nacos_chaos::flavor::{Signature, SignatureSource};
+/// let s = Signature::text("peer-down", "channel init failed", "peer unreachable")
+///     .transient()
+///     .only(SignatureSource::Log);
+/// assert!(s.transient && s.source == SignatureSource::Log);
+/// assert_eq!(s.pattern_text(), "channel init failed");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Signature {
-    /// Short id, e.g. `no-leader-group`.
-    pub id: &'static str,
-    /// Exact text to match (substring).
-    pub text: &'static str,
+    /// Short id, e.g. `no-leader-group` (a suite entry's `name`).
+    pub id: Cow<'static, str>,
+    /// What to match.
+    pub pattern: SignaturePattern,
     /// What it means for an operator.
-    pub meaning: &'static str,
+    pub meaning: Cow<'static, str>,
+    /// Where to look for it.
+    pub source: SignatureSource,
+    /// Also seen in healthy runs around restarts and elections (see the type's docs).
+    pub transient: bool,
+}
+
+impl Signature {
+    /// A substring signature, looked for everywhere, not transient.
+    pub const fn text(id: &'static str, text: &'static str, meaning: &'static str) -> Self {
+        Signature {
+            id: Cow::Borrowed(id),
+            pattern: SignaturePattern::Text(Cow::Borrowed(text)),
+            meaning: Cow::Borrowed(meaning),
+            source: SignatureSource::Any,
+            transient: false,
+        }
+    }
+
+    /// A regular-expression signature, looked for everywhere, not transient.
+    pub const fn regex(id: &'static str, pattern: &'static str, meaning: &'static str) -> Self {
+        Signature {
+            id: Cow::Borrowed(id),
+            pattern: SignaturePattern::Regex(Cow::Borrowed(pattern)),
+            meaning: Cow::Borrowed(meaning),
+            source: SignatureSource::Any,
+            transient: false,
+        }
+    }
+
+    /// The same signature, marked transient.
+    pub fn transient(mut self) -> Self {
+        self.transient = true;
+        self
+    }
+
+    /// The same signature, looked for only in `source`.
+    pub fn only(mut self, source: SignatureSource) -> Self {
+        self.source = source;
+        self
+    }
+
+    /// The text or expression, as written.
+    pub fn pattern_text(&self) -> &str {
+        match &self.pattern {
+            SignaturePattern::Text(t) | SignaturePattern::Regex(t) => t,
+        }
+    }
+
+    /// Compile into a matcher; an expression that does not compile is an error naming it.
+    ///
+    /// ```
+    /// use nacos_chaos::flavor::Signature;
+    /// let m = Signature::regex("x", r"ignore \S+ as it is not in conf", "m").matcher().unwrap();
+    /// assert_eq!(m.find("ignore a:1 as it is not in conf <>"), Some((0, 31)));
+    /// assert!(Signature::regex("bad", "(", "m").matcher().is_err());
+    /// ```
+    pub fn matcher(&self) -> std::result::Result<SignatureMatcher, String> {
+        match &self.pattern {
+            SignaturePattern::Text(t) => Ok(SignatureMatcher::Text(t.to_string())),
+            SignaturePattern::Regex(r) => regex::Regex::new(r)
+                .map(SignatureMatcher::Regex)
+                .map_err(|e| format!("signature '{}': pattern {r:?} is not a regex: {e}", self.id)),
+        }
+    }
+}
+
+/// A compiled [`Signature`] pattern.
+#[derive(Debug, Clone)]
+pub enum SignatureMatcher {
+    /// Substring.
+    Text(String),
+    /// Expression.
+    Regex(regex::Regex),
+}
+
+impl SignatureMatcher {
+    /// Byte range of the first match in `line` (an empty text never matches).
+    pub fn find(&self, line: &str) -> Option<(usize, usize)> {
+        match self {
+            SignatureMatcher::Text(t) if t.is_empty() => None,
+            SignatureMatcher::Text(t) => line.find(t.as_str()).map(|at| (at, at + t.len())),
+            SignatureMatcher::Regex(r) => r
+                .find(line)
+                .filter(|m| !m.is_empty())
+                .map(|m| (m.start(), m.end())),
+        }
+    }
+}
+
+/// A suite's own known failure text (`[[signatures]]` in a suite file), added to the
+/// flavor's catalogue for that suite's runs.
+///
+/// ```
+/// use nacos_chaos::flavor::{SignatureSource, SuiteSignature};
+/// let s: SuiteSignature = toml::from_str(r#"
+/// name = "jraft-snapshot-failed"
+/// pattern = "Fail to (save|load) snapshot"
+/// source = "log"
+/// "#).unwrap();
+/// assert!(s.validate().is_ok());
+/// let sig = s.to_signature();
+/// assert_eq!((sig.id.as_ref(), sig.source, sig.transient), ("jraft-snapshot-failed", SignatureSource::Log, false));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteSignature {
+    /// Id in the verdict (letters, digits, `-`, `_`, `.`).
+    pub name: String,
+    /// Regular expression (`regex` crate syntax) searched in each line.
+    pub pattern: String,
+    /// `api` (error bodies of the workload's answers) or `log` (collected node logs).
+    pub source: SignatureSource,
+    /// What a match means, shown with the evidence.
+    #[serde(default)]
+    pub meaning: String,
+    /// Count matches only outside fault windows plus the settle margin.
+    #[serde(default)]
+    pub transient: bool,
+}
+
+impl SuiteSignature {
+    /// Name well formed, pattern compiles and matches something, source `api` or `log`.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        let name_ok = !self.name.is_empty()
+            && self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+        if !name_ok {
+            return Err(format!(
+                "signature name '{}': use letters, digits, '-', '_' or '.'",
+                self.name
+            ));
+        }
+        if self.source == SignatureSource::Any {
+            return Err(format!(
+                "signature '{}': source must be \"api\" or \"log\"",
+                self.name
+            ));
+        }
+        let re = regex::Regex::new(&self.pattern).map_err(|e| {
+            format!(
+                "signature '{}': pattern {:?} is not a regex: {e}",
+                self.name, self.pattern
+            )
+        })?;
+        if re.is_match("") {
+            return Err(format!(
+                "signature '{}': pattern {:?} matches the empty line, so it would match every line",
+                self.name, self.pattern
+            ));
+        }
+        Ok(())
+    }
+
+    /// The catalogue entry.
+    pub fn to_signature(&self) -> Signature {
+        let meaning = if self.meaning.trim().is_empty() {
+            format!("suite signature '{}' matched", self.name)
+        } else {
+            self.meaning.clone()
+        };
+        Signature {
+            id: Cow::Owned(self.name.clone()),
+            pattern: SignaturePattern::Regex(Cow::Owned(self.pattern.clone())),
+            meaning: Cow::Owned(meaning),
+            source: self.source,
+            transient: self.transient,
+        }
+    }
 }
 
 /// What a flavor can and cannot do, so a scenario that needs more fails with the reason.
@@ -260,6 +485,16 @@ pub trait Flavor: Send + Sync + fmt::Debug {
     fn logs(&self, version: &str) -> Vec<LogSource>;
     /// Known failure texts.
     fn signatures(&self) -> Vec<Signature>;
+    /// Offset from UTC, in minutes, of log timestamps that carry no zone (so the signatures
+    /// check can place log lines in the run's timeline); `None` when every line carries its
+    /// zone or the offset is unknown.
+    fn log_utc_offset_minutes(&self, _version: &str) -> Option<i32> {
+        None
+    }
+    /// Cross-node evidence: given every node's views at one moment (from
+    /// [`Flavor::parse_raft`]), withdraw leaders the server keeps reporting after they are
+    /// gone. Default: the views stand as reported.
+    fn confirm_leaders(&self, _nodes: &mut [crate::cluster::observe::NodeObservation]) {}
     /// What this flavor supports.
     fn capabilities(&self) -> Capabilities;
     /// The file (absolute path in the container) holding the membership a node of this

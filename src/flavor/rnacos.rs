@@ -305,12 +305,25 @@ impl Flavor for RNacos {
         vec![LogSource::Console]
     }
 
+    /// Checked against r-nacos 0.8.8's source (`src/raft/{cache,db,cluster}/route.rs`, the
+    /// only places the text is built): it is an error a route returns to the caller, not a
+    /// log line, so healthy logs (`tests/fixtures/rnacos/routine_restart.log`) never show it.
+    /// It does show in API answers during the election after a leader restarts — that is
+    /// what `tolerated_signature_matches` is for — and it is kept non-transient on purpose:
+    /// after a whole-cluster IP change r-nacos answers it for good, and a settle margin
+    /// must not excuse the first minute of that.
     fn signatures(&self) -> Vec<Signature> {
-        vec![Signature {
-            id: "rnacos-unknown-leader",
-            text: "unknown the raft leader addr!",
-            meaning: "the node knows no Raft leader: config writes cannot commit",
-        }]
+        vec![Signature::text(
+            "rnacos-unknown-leader",
+            "unknown the raft leader addr!",
+            "the node knows no Raft leader: config writes cannot commit",
+        )]
+    }
+
+    /// r-nacos 0.8.8 logs through `env_logger_timezone_fmt`, whose header carries the zone
+    /// (`[2026-11-27 10:00:00.123456 +00:00 INFO  ...]`), so no offset is needed.
+    fn log_utc_offset_minutes(&self, _version: &str) -> Option<i32> {
+        None
     }
 
     /// r-nacos 0.5+ boots with the membership in `index`, which only its own join path

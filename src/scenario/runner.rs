@@ -7,11 +7,12 @@ use std::time::{Duration, Instant, SystemTime};
 use tracing::{info, warn};
 
 use super::steps::{Ctx, execute};
-use super::suite::Suite;
+use super::suite::{Step, Suite};
 use crate::check::{CheckInput, NodeLog, all};
 use crate::cluster::{Cluster, ClusterSpec};
 use crate::docker::new_run_id;
-use crate::fault::Nemesis;
+use crate::fault::{FaultWindow, Nemesis};
+use crate::flavor::Signature;
 use crate::report::{RunRecord, SCHEMA_VERSION};
 
 /// Options for a run.
@@ -129,6 +130,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
         results_dir: dir.clone(),
     };
     let total = suite.steps.len();
+    let mut step_windows = vec![];
     for (i, step) in suite.steps.iter().enumerate() {
         let step = step.get_ref();
         let start_ms = cluster.now_ms();
@@ -156,6 +158,9 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
             ok,
             detail: detail.clone(),
         });
+        if let Some(w) = restart_window(i, step, start_ms, cluster.now_ms()) {
+            step_windows.push(w);
+        }
         if !ok {
             ctx.record.error = Some(format!(
                 "step {} ({}) failed: {detail}",
@@ -205,7 +210,8 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
     record.faults = faults;
     record.observations = cluster.observations().to_vec();
     record.attempts = cluster.bringup_attempts();
-    let catalog = cluster.flavor().signatures();
+    let catalog = catalogue(cluster.flavor().signatures(), suite);
+    let windows: Vec<FaultWindow> = record.faults.iter().cloned().chain(step_windows).collect();
     record.verdicts = all(&CheckInput {
         history: &record.history,
         final_reads: &record.final_reads,
@@ -213,7 +219,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
         boot_unread: record.boot_memberships_unread.as_deref(),
         observations: &record.observations,
         checkpoints: &record.checkpoints,
-        faults: &record.faults,
+        faults: &windows,
         logs: &logs,
         catalog: &catalog,
         thresholds: &suite.thresholds,
@@ -232,11 +238,124 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
     record
 }
 
+/// The flavor's catalogue followed by the suite's own `[[signatures]]`.
+fn catalogue(mut flavor: Vec<Signature>, suite: &Suite) -> Vec<Signature> {
+    flavor.extend(suite.signatures.iter().map(|s| s.to_signature()));
+    flavor
+}
+
+/// Bring-up and upgrade steps restart nodes as a restart fault does: a window (no targets)
+/// for the signatures check's transient texts. Other steps: none.
+fn restart_window(i: usize, step: &Step, start_ms: u64, end_ms: u64) -> Option<FaultWindow> {
+    let kind = match step {
+        Step::Start { .. } => "bring_up",
+        Step::Upgrade { .. } => "upgrade",
+        _ => return None,
+    };
+    Some(FaultWindow {
+        id: format!("step{}", i + 1),
+        kind: kind.into(),
+        description: super::steps::describe(step),
+        targets: vec![],
+        start_ms,
+        end_ms: Some(end_ms),
+        proof: vec![],
+        heal_proof: vec![],
+    })
+}
+
 fn write(record: &RunRecord, dir: &Path) {
     if let Err(e) = std::fs::create_dir_all(dir)
         .map_err(|e| e.to_string())
         .and_then(|_| crate::report::write_all(record, dir).map_err(|e| e.to_string()))
     {
         warn!(error = %e, "writing the report failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bring_up_and_upgrade_steps_are_windows_others_not() {
+        let start = Step::Start {
+            timeout: Duration::from_secs(1),
+        };
+        let w = restart_window(0, &start, 0, 900).unwrap();
+        assert_eq!((w.id.as_str(), w.kind.as_str()), ("step1", "bring_up"));
+        assert_eq!((w.start_ms, w.end_ms), (0, Some(900)));
+        assert!(w.targets.is_empty());
+        let hold = Step::Hold {
+            duration: Duration::from_secs(1),
+        };
+        assert!(restart_window(1, &hold, 5, 9).is_none());
+    }
+
+    fn suite_with(signatures: &str) -> crate::error::Result<Suite> {
+        let text = format!(
+            "name = \"x\"\n[cluster]\nflavor = \"rnacos\"\n[versions]\nfrom = [\"0.8.8\"]\n\
+             [[steps]]\naction = \"start\"\n{signatures}"
+        );
+        Suite::parse("x.toml", &text)
+    }
+
+    #[rstest::rstest]
+    #[case::bad_regex("name = \"a\"\npattern = \"(\"\nsource = \"log\"", "not a regex")]
+    #[case::any_source(
+        "name = \"a\"\npattern = \"x\"\nsource = \"any\"",
+        "must be \"api\" or \"log\""
+    )]
+    #[case::empty_match(
+        "name = \"a\"\npattern = \"x*\"\nsource = \"api\"",
+        "matches the empty line"
+    )]
+    #[case::bad_name("name = \"a b\"\npattern = \"x\"\nsource = \"api\"", "use letters")]
+    #[case::flavor_id(
+        "name = \"rnacos-unknown-leader\"\npattern = \"x\"\nsource = \"api\"",
+        "already used"
+    )]
+    fn bad_suite_signatures_are_refused(#[case] entry: &str, #[case] want: &str) {
+        let e = suite_with(&format!("[[signatures]]\n{entry}\n")).unwrap_err();
+        assert!(e.to_string().contains(want), "{e}");
+    }
+
+    #[test]
+    fn duplicate_suite_signature_is_refused_and_good_ones_parse() {
+        let one = "[[signatures]]\nname = \"a\"\npattern = \"x\"\nsource = \"api\"\n";
+        let s = suite_with(one).unwrap();
+        assert_eq!(s.signatures.len(), 1);
+        let e = suite_with(&format!("{one}{one}")).unwrap_err();
+        assert!(e.to_string().contains("already used"), "{e}");
+        let unknown = suite_with(
+            "[[signatures]]\nname = \"a\"\npattern = \"x\"\nsource = \"api\"\nwhat = 1\n",
+        );
+        assert!(unknown.is_err());
+    }
+
+    #[test]
+    fn suite_signatures_follow_the_flavor_catalogue() {
+        let suite = Suite::parse(
+            "x.toml",
+            r#"
+name = "x"
+[cluster]
+flavor = "rnacos"
+[versions]
+from = ["0.8.8"]
+[[steps]]
+action = "start"
+[[signatures]]
+name = "suite-text"
+pattern = "boom [0-9]+"
+source = "log"
+"#,
+        )
+        .unwrap();
+        let flavor = crate::flavor::for_kind(crate::flavor::FlavorKind::RNacos).signatures();
+        let n = flavor.len();
+        let all = catalogue(flavor, &suite);
+        assert_eq!(all.len(), n + 1);
+        assert_eq!(all[n].id, "suite-text");
     }
 }

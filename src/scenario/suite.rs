@@ -12,7 +12,7 @@ use crate::check::{Expectation, Thresholds};
 use crate::cluster::MembershipPolicy;
 use crate::error::{Error, Result};
 use crate::fault::{Fault, Targets};
-use crate::flavor::{FlavorKind, IdentityMode};
+use crate::flavor::{FlavorKind, IdentityMode, SuiteSignature};
 use crate::workload::WorkloadSpec;
 
 use super::locate::{Seg, line_col, locate};
@@ -194,6 +194,9 @@ pub struct Suite {
     /// The file it came from.
     #[serde(skip)]
     pub path: Option<PathBuf>,
+    /// The suite's own known failure texts (`[[signatures]]`), added to the flavor's.
+    #[serde(default)]
+    pub signatures: Vec<SuiteSignature>,
 }
 
 fn one() -> u64 {
@@ -450,6 +453,31 @@ impl Suite {
                     self.check_fault(text, fault, &at(&[Key("fault")]))?;
                 }
                 _ => {}
+            }
+        }
+        self.validate_signatures(text)
+    }
+
+    /// `[[signatures]]`: each well formed (regex compiles, source `api` or `log`), names
+    /// unique and distinct from the flavor's catalogue ids.
+    fn validate_signatures(&self, text: &str) -> Result<()> {
+        let flavor: Vec<String> = crate::flavor::for_kind(self.cluster.flavor)
+            .signatures()
+            .iter()
+            .map(|s| s.id.to_string())
+            .collect();
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, s) in self.signatures.iter().enumerate() {
+            let at = [Seg::Key("signatures"), Seg::Index(i), Seg::Key("name")];
+            let bad = |message: String, hint: &str| Err(self.err_at(text, &at, message, hint));
+            if let Err(e) = s.validate() {
+                return bad(e, "see [[signatures]] in suites/README.md");
+            }
+            if flavor.contains(&s.name) || !seen.insert(s.name.as_str()) {
+                return bad(
+                    format!("signature name '{}' is already used", s.name),
+                    "give each signature a name of its own (the flavor's ids are taken too)",
+                );
             }
         }
         Ok(())

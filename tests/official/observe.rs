@@ -1,7 +1,11 @@
 //! Raft observation: answers → GroupViews, and the checks that refuse stale leaders.
 
+use std::time::UNIX_EPOCH;
+
 use nacos_chaos::Error;
-use nacos_chaos::flavor::official::{Official, Readiness, parse_readiness};
+use nacos_chaos::check::{Status, Thresholds, leader};
+use nacos_chaos::cluster::observe::{NodeObservation, Observation};
+use nacos_chaos::flavor::official::{Official, Readiness, confirm_leaders, parse_readiness};
 use nacos_chaos::flavor::{Flavor, GroupView, HttpAnswer, IdentityMode, Role};
 use rstest::rstest;
 use serde_json::Value;
@@ -407,4 +411,131 @@ fn readiness_edge_cases(
         (Err(e @ Error::Protocol { .. }), None) => assert!(e.to_string().contains(path), "{e}"),
         (other, want) => panic!("{body:?}: got {other:?}, want not-ready {want:?}"),
     }
+}
+
+// --- a cut-off former leader -------------------------------------------------------------
+
+fn isolated(nodes_file: &str) -> Vec<GroupView> {
+    let answers = [
+        ans(V1_SELF, 200, "v1_self_isolated.json"),
+        ans(V1_NODES, 200, nodes_file),
+        // Readiness stays OK on the isolated node: the route table keeps the leader it saw.
+        ans(V1_READY, 200, "v1_readiness_ok.txt"),
+    ];
+    parse("2.4.1", &answers).unwrap()
+}
+
+#[test]
+fn isolated_former_leader_seeing_peers_down_is_refused_alone() {
+    // n1 names itself leader of every group in term 3 and is ready, but its own member list
+    // shows n2 DOWN and n3 SUSPICIOUS: no quorum, whatever its metadata says.
+    let views = isolated("v1_nodes_isolated.json");
+    assert_eq!(views.len(), 5);
+    for v in &views {
+        assert_eq!((v.leader.as_deref(), v.role.clone()), (None, Role::Unknown));
+        let why = v.discarded_leader.as_deref().unwrap();
+        assert!(why.starts_with(N1), "{why}");
+        assert!(why.contains("sees only 1 of 3 members UP"), "{why}");
+    }
+}
+
+/// One observation of the whole cluster: n1 as parsed from its own answers, n2 and n3 as
+/// the majority side that elected n2 in term 4.
+fn cluster_after_cut(n1_views: Vec<GroupView>) -> Vec<NodeObservation> {
+    let majority = |leader_role: Role| -> Vec<GroupView> {
+        Official::default()
+            .groups("2.4.1")
+            .into_iter()
+            .map(|group| GroupView {
+                group,
+                role: leader_role.clone(),
+                term: Some(4),
+                leader: Some(N2.into()),
+                members: PEERS.iter().map(|p| p.to_string()).collect(),
+                learners: vec![],
+                discarded_leader: None,
+            })
+            .collect()
+    };
+    let obs = |i: u8, groups| NodeObservation {
+        node: format!("n{i}"),
+        peer_id: format!("172.28.0.{}:7848", 10 + i),
+        groups,
+        error: None,
+    };
+    vec![
+        obs(1, n1_views),
+        obs(2, majority(Role::Leader)),
+        obs(3, majority(Role::Follower)),
+    ]
+}
+
+#[test]
+fn isolated_former_leader_is_refused_across_nodes() {
+    // Right after the cut n1 still sees its peers UP: alone it looks like a healthy leader.
+    let n1 = isolated("v1_nodes_isolated_early.json");
+    assert!(
+        n1.iter()
+            .all(|v| v.role == Role::Leader && v.term == Some(3))
+    );
+    let mut nodes = cluster_after_cut(n1);
+    confirm_leaders(&mut nodes);
+    for v in &nodes[0].groups {
+        assert_eq!((v.leader.as_deref(), v.role.clone()), (None, Role::Unknown));
+        let why = v.discarded_leader.as_deref().unwrap();
+        assert!(why.contains("no live evidence"), "{why}");
+        assert!(why.contains("by 1 of 3 nodes (n1)"), "{why}");
+    }
+    // The new leader, named by the majority in its term, stands.
+    for n in &nodes[1..] {
+        assert!(n.groups.iter().all(|v| v.leader.as_deref() == Some(N2)));
+    }
+    assert_eq!(nodes[1].groups[0].role, Role::Leader);
+}
+
+#[test]
+fn leader_check_does_not_count_the_isolated_claim() {
+    let mut nodes = cluster_after_cut(isolated("v1_nodes_isolated_early.json"));
+    // Known-bad: the raw views carry two leader claims per group (n1 in term 3, n2 in 4).
+    let claims = |nodes: &[NodeObservation]| {
+        nodes
+            .iter()
+            .flat_map(|n| &n.groups)
+            .filter(|g| g.role == Role::Leader)
+            .count()
+    };
+    assert_eq!(claims(&nodes), 10);
+    confirm_leaders(&mut nodes);
+    assert_eq!(claims(&nodes), 5);
+    let obs = Observation {
+        at_ms: 1_000,
+        wall: UNIX_EPOCH,
+        nodes,
+    };
+    let v = leader(&[], &[obs], &[], &Thresholds::default());
+    assert_eq!(v.status, Status::Pass, "{}", v.summary);
+    assert!(
+        !v.evidence.iter().any(|e| e.text.contains("172.28.0.11")),
+        "{:?}",
+        v.evidence
+    );
+}
+
+#[test]
+fn ready_is_never_live_leader_evidence() {
+    use nacos_chaos::flavor::official::{NacosVersion, ReadyMeans, ready_means};
+    for v in ["2.2.0", "2.4.0.1", "2.4.1", "2.4.2", "3.0.3"] {
+        let v = NacosVersion::parse(v).unwrap();
+        for strict in [false, true] {
+            assert!(!ready_means(v, strict).leader_now(), "{v} strict={strict}");
+        }
+    }
+    assert_eq!(
+        ready_means(NacosVersion::new(2, 4, 2), false),
+        ReadyMeans::Started
+    );
+    assert_eq!(
+        ready_means(NacosVersion::new(2, 4, 2), true),
+        ReadyMeans::StartedAndLeaderSeenOnce
+    );
 }

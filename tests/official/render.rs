@@ -3,7 +3,9 @@
 use std::net::Ipv4Addr;
 
 use nacos_chaos::Error;
-use nacos_chaos::flavor::official::{Official, cluster_conf};
+use nacos_chaos::flavor::official::{
+    IMAGE_TAGS, Official, cluster_conf, server_ip, server_ip_accepted,
+};
 use nacos_chaos::flavor::{ContainerSpec, Flavor, IdentityMode, Membership, RenderCtx};
 use rstest::rstest;
 
@@ -33,11 +35,13 @@ fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 /// The exact env for n1 (contract §1: docker-startup.sh and application.properties).
+/// `self_addr` empty: no `NACOS_SERVER_IP` (hostname mode with a bare name).
 fn expected_env(v3: bool, servers: &str, self_addr: &str, prefer: &str) -> Vec<(String, String)> {
-    let mut env = pairs(&[
-        ("MODE", "cluster"),
-        ("NACOS_SERVERS", servers),
-        ("NACOS_SERVER_IP", self_addr),
+    let mut env = pairs(&[("MODE", "cluster"), ("NACOS_SERVERS", servers)]);
+    if !self_addr.is_empty() {
+        env.extend(pairs(&[("NACOS_SERVER_IP", self_addr)]));
+    }
+    env.extend(pairs(&[
         ("PREFER_HOST_MODE", prefer),
         ("EMBEDDED_STORAGE", "embedded"),
         ("SPRING_DATASOURCE_PLATFORM", ""),
@@ -45,7 +49,7 @@ fn expected_env(v3: bool, servers: &str, self_addr: &str, prefer: &str) -> Vec<(
         ("JVM_XMX", "512m"),
         ("JVM_XMN", "256m"),
         ("NACOS_AUTH_ENABLE", "false"),
-    ]);
+    ]));
     if v3 {
         env.extend(pairs(&[
             ("NACOS_AUTH_TOKEN", TOKEN),
@@ -71,7 +75,7 @@ fn expected_env(v3: bool, servers: &str, self_addr: &str, prefer: &str) -> Vec<(
     "2.4.1",
     IdentityMode::Hostname,
     "n1:8848 n2:8848 n3:8848",
-    "n1",
+    "",
     "hostname",
     "n1:8848\nn2:8848\nn3:8848\n"
 )]
@@ -87,7 +91,7 @@ fn expected_env(v3: bool, servers: &str, self_addr: &str, prefer: &str) -> Vec<(
     "v3.0.3",
     IdentityMode::Hostname,
     "n1:8848 n2:8848 n3:8848",
-    "n1",
+    "",
     "hostname",
     "n1:8848\nn2:8848\nn3:8848\n"
 )]
@@ -163,7 +167,7 @@ fn stale_membership_hostname_mode() {
         members: vec![node(2), node(3)],
     };
     let spec = render("3.0.3", &node(1), &m, &[]).unwrap();
-    assert!(spec.env.contains(&("NACOS_SERVER_IP".into(), "n1".into())));
+    assert!(!spec.env.iter().any(|(k, _)| k == "NACOS_SERVER_IP"));
     assert!(
         spec.env
             .contains(&("NACOS_SERVERS".into(), "n2:8848 n3:8848".into()))
@@ -266,4 +270,87 @@ fn bad_tuning_rejected(#[case] key: &str, #[case] value: &str, #[case] want: &st
     let t = pairs(&[(key, value)]);
     let msg = config_error(render("2.4.1", &node(1), &membership(IdentityMode::Ip), &t));
     assert!(msg.contains(want), "{msg}");
+}
+
+/// What `-Dnacos.server.ip` the image would pass and whether `InetUtils` would take it.
+fn server_ip_env(spec: &ContainerSpec) -> Option<&str> {
+    spec.env
+        .iter()
+        .find(|(k, _)| k == "NACOS_SERVER_IP")
+        .map(|(_, v)| v.as_str())
+}
+
+fn prefer(spec: &ContainerSpec) -> Option<&str> {
+    spec.env
+        .iter()
+        .find(|(k, _)| k == "PREFER_HOST_MODE")
+        .map(|(_, v)| v.as_str())
+}
+
+#[rstest]
+fn every_version_starts_in_both_modes(
+    #[values(IdentityMode::Ip, IdentityMode::Hostname)] mode: IdentityMode,
+) {
+    for version in IMAGE_TAGS {
+        for i in 1..=3 {
+            let spec = render(version, &node(i), &membership(mode), &[]).unwrap();
+            // Whatever NACOS_SERVER_IP is rendered, InetUtils' initialiser accepts it.
+            if let Some(ip) = server_ip_env(&spec) {
+                assert!(
+                    server_ip_accepted(ip),
+                    "{version} n{i}: {ip} would stop the server"
+                );
+            }
+            match mode {
+                IdentityMode::Ip => {
+                    assert_eq!(
+                        server_ip_env(&spec),
+                        Some(format!("172.28.0.{}", 10 + i).as_str())
+                    );
+                    assert_eq!(prefer(&spec), Some("ip"));
+                }
+                IdentityMode::Hostname => {
+                    // A bare name is left to PREFER_HOST_MODE=hostname and the container's
+                    // host name, which equals the node's cluster.conf entry.
+                    assert_eq!(server_ip_env(&spec), None, "{version} n{i}");
+                    assert_eq!(prefer(&spec), Some("hostname"));
+                    let me = format!("{}:8848", node(i).hostname);
+                    assert!(spec.files[0].1.lines().any(|l| l == me), "{version}");
+                }
+            }
+        }
+    }
+}
+
+#[rstest]
+#[case::ipv4("172.28.0.11", true)]
+#[case::ipv6("::1", true)]
+#[case::ipv6_brackets("[fe80::1]", true)]
+#[case::localhost("localhost", true)]
+#[case::dotted("n1.nacos-chaos", true)]
+#[case::dotted_trailing_dot("n1.nacos-chaos.", true)]
+#[case::bare("n1", false)]
+#[case::underscore("n_1.nacos", false)]
+#[case::leading_dash("-n1.nacos", false)]
+#[case::empty_label("n1..nacos", false)]
+#[case::long_label(&format!("{}.x", "a".repeat(64)), false)]
+#[case::empty("", false)]
+fn server_ip_rule(#[case] value: &str, #[case] ok: bool) {
+    assert_eq!(server_ip_accepted(value), ok, "{value}");
+}
+
+#[test]
+fn dotted_hostname_is_passed_explicitly() {
+    let mut me = node(1);
+    me.hostname = "n1.nacos-chaos".into();
+    assert_eq!(
+        server_ip(&me, IdentityMode::Hostname).as_deref(),
+        Some("n1.nacos-chaos")
+    );
+    let m = Membership {
+        mode: IdentityMode::Hostname,
+        members: vec![me.clone(), node(2), node(3)],
+    };
+    let spec = render("2.4.1", &me, &m, &[]).unwrap();
+    assert_eq!(server_ip_env(&spec), Some("n1.nacos-chaos"));
 }

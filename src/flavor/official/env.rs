@@ -105,6 +105,63 @@ fn member_entries(m: &Membership) -> impl Iterator<Item = String> + '_ {
         .map(move |n| format!("{}:{HTTP_PORT}", n.address(m.mode)))
 }
 
+/// Would the server accept `value` as its self address `-Dnacos.server.ip`
+/// (`NACOS_SERVER_IP`)? `InetUtils.getNacosIp` (`sys/.../utils/InetUtils.java` @2.2.0, 2.4.1,
+/// 3.0.3; run from InetUtils' static initialiser, so a refusal stops the server with
+/// "nacos address <value> is not ip") accepts an IPv4 or IPv6 address, `localhost`, or a
+/// domain matching `InternetAddressUtil.DOMAIN_PATTERN` (`common/.../InternetAddressUtil.java`
+/// @2.4.1): labels of 1–63 ASCII letters, digits and `-` (not first), at least two labels,
+/// one optional trailing dot. A bare name such as `n1` has no dot and is refused.
+///
+/// ```
+/// use nacos_chaos::flavor::official::server_ip_accepted;
+/// assert!(server_ip_accepted("172.28.0.11") && server_ip_accepted("n1.nacos-chaos"));
+/// assert!(!server_ip_accepted("n1") && !server_ip_accepted("n_1.x"));
+/// ```
+pub fn server_ip_accepted(value: &str) -> bool {
+    if value.parse::<std::net::Ipv4Addr>().is_ok() || value == "localhost" {
+        return true;
+    }
+    let bare = value.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::Ipv6Addr>().is_ok() {
+        return true;
+    }
+    let body = value.strip_suffix('.').unwrap_or(value);
+    let labels: Vec<&str> = body.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            let b = l.as_bytes();
+            (1..=63).contains(&b.len())
+                && b[0].is_ascii_alphanumeric()
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        })
+}
+
+/// The `NACOS_SERVER_IP` a node is rendered with, or `None` to leave it unset.
+///
+/// Set exactly when the server would accept it ([`server_ip_accepted`]): always in IP mode.
+/// In hostname mode a bare name (`n1`) is left unset, as nacos-docker's own hostname example
+/// does (`example/cluster-hostname.yaml` + `env/nacos-hostname.env` @v2.4.1: `hostname:
+/// nacosN`, `PREFER_HOST_MODE=hostname`, no `NACOS_SERVER_IP`). The image then passes
+/// `-Dnacos.preferHostnameOverIp=true` (`build/bin/docker-startup.sh`, every nacos-docker tag
+/// v2.2.0–v3.2.3), and `InetUtils.getPreferHostnameOverIP` (@2.2.0, 2.4.1, 3.0.3) takes the
+/// container's host name from `InetAddress.getLocalHost()` — which the cluster sets to the
+/// node's hostname (`Cluster::start_node_with`, `src/cluster/bringup.rs`; the repro compose
+/// file sets `hostname:` too), so self matches its `n1:8848` cluster.conf entry. A dotted
+/// hostname is passed explicitly.
+///
+/// ```
+/// use nacos_chaos::flavor::{IdentityMode, NodeIdentity};
+/// use nacos_chaos::flavor::official::server_ip;
+/// let n = NodeIdentity { index: 1, hostname: "n1".into(), ip: [172, 28, 0, 11].into() };
+/// assert_eq!(server_ip(&n, IdentityMode::Ip).as_deref(), Some("172.28.0.11"));
+/// assert_eq!(server_ip(&n, IdentityMode::Hostname), None);
+/// ```
+pub fn server_ip(node: &NodeIdentity, mode: IdentityMode) -> Option<String> {
+    let addr = node.address(mode);
+    server_ip_accepted(&addr).then_some(addr)
+}
+
 fn check_address(node: &NodeIdentity, mode: IdentityMode) -> Result<()> {
     let addr = node.address(mode);
     let ok = !addr.is_empty()
@@ -216,7 +273,9 @@ pub(super) fn render(flavor: &Official, ctx: &RenderCtx<'_>) -> Result<Container
     let mut set = |k: &str, v: &str| env.push((k.to_string(), v.to_string()));
     set("MODE", "cluster");
     set("NACOS_SERVERS", &servers.join(" "));
-    set("NACOS_SERVER_IP", &ctx.node.address(mode));
+    if let Some(ip) = server_ip(ctx.node, mode) {
+        set("NACOS_SERVER_IP", &ip);
+    }
     set(
         "PREFER_HOST_MODE",
         match mode {

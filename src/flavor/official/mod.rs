@@ -13,6 +13,7 @@
 
 mod catalog;
 mod env;
+mod live;
 mod observe;
 mod paths;
 mod readiness;
@@ -20,10 +21,11 @@ mod version;
 
 pub use env::{
     AUTH_IDENTITY_KEY, AUTH_IDENTITY_VALUE, AUTH_TOKEN, MEMORY_BYTES, RAFT_DATA_KEYS,
-    STRICT_MODE_KEY, cluster_conf, raft_tuning_args,
+    STRICT_MODE_KEY, cluster_conf, raft_tuning_args, server_ip, server_ip_accepted,
 };
-pub use readiness::{Readiness, parse_readiness};
-pub use version::NacosVersion;
+pub use live::confirm_leaders;
+pub use readiness::{Readiness, ReadyMeans, parse_readiness, ready_means};
+pub use version::{IMAGE_TAGS, NacosVersion};
 
 use super::*;
 
@@ -193,6 +195,15 @@ impl Flavor for Official {
 
     fn signatures(&self) -> Vec<Signature> {
         catalog::signatures()
+    }
+
+    fn log_utc_offset_minutes(&self, _version: &str) -> Option<i32> {
+        Some(catalog::LOG_UTC_OFFSET_MINUTES)
+    }
+
+    /// [`confirm_leaders`]: a leader stands only with live evidence across nodes.
+    fn confirm_leaders(&self, nodes: &mut [crate::cluster::observe::NodeObservation]) {
+        live::confirm_leaders(nodes);
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -123,13 +123,41 @@ impl Member {
         self.state.as_deref().unwrap_or("UNKNOWN")
     }
 }
-/// Why a last-known leader must not be reported, or None if it may be.
-fn distrust(leader: &str, meta: &GroupMeta, list: &[Member], ready: &Readiness) -> Option<String> {
+/// Why a last-known leader must not be reported, or None if it may be (this node's answers
+/// alone; [`super::live`] then asks for evidence across nodes).
+///
+/// Readiness only refuses: a node that is not ready has not started or never saw a leader.
+/// "Ready" is no evidence of a live leader (see [`super::readiness`]).
+fn distrust(
+    leader: &str,
+    my_peer: &str,
+    meta: &GroupMeta,
+    list: &[Member],
+    ready: &Readiness,
+) -> Option<String> {
     if let Some(e) = meta.err_msg.as_deref().filter(|e| !e.is_empty()) {
         return Some(format!("the group reports a raft error: {e}"));
     }
     if let Readiness::NotReady(why) = ready {
         return Some(format!("this node is not ready: {why}"));
+    }
+    if leader == my_peer {
+        // A node naming itself must see a quorum: peers it cannot reach turn SUSPICIOUS on
+        // the first failed member report and DOWN after `nacos.core.member.fail-access-cnt`
+        // (`core/.../cluster/MemberUtil.onFail` @2.4.1), while its own leader name is never
+        // cleared (`NacosStateMachine` @2.4.1 publishes nothing on leader stop).
+        let up = list.iter().filter(|m| m.state() == "UP").count();
+        let majority = list.len() / 2 + 1;
+        if up < majority {
+            return Some(format!(
+                "this node names itself leader but sees only {up} of {} members UP [{}]",
+                list.len(),
+                list.iter()
+                    .map(|m| format!("{} {}", m.addr(), m.state()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
     }
     let Some((host, port)) = leader.rsplit_once(':') else {
         return Some("leader id has no port".into());
@@ -231,7 +259,7 @@ pub(super) fn parse_raft(
             let named = meta.leader.clone().filter(|l| !l.is_empty());
             let (leader, discarded_leader) = match named {
                 None => (None, None),
-                Some(l) => match distrust(&l, &meta, &list, &ready) {
+                Some(l) => match distrust(&l, &my_peer, &meta, &list, &ready) {
                     None => (Some(l), None),
                     Some(why) => (
                         None,

@@ -1,4 +1,21 @@
-//! Readiness answers (v1 plain text, v2/v3 `Result` JSON).
+//! Readiness answers (v1 plain text, v2/v3 `Result` JSON), and what they mean.
+//!
+//! Readiness says whether a node has *started*, never whether a group has a leader *now*:
+//!
+//! - 2.2.0–2.4.0.1: naming is UP once `PersistentServiceProcessor.hasLeader` is set
+//!   (`naming/.../persistent/impl/PersistentServiceProcessor` @2.4.0.1), which is set from
+//!   the leader metadata and never cleared;
+//! - 2.4.1: UP iff `RouteTable.selectLeader(naming_persistent_service) != null`
+//!   (`naming/.../cluster/ServerStatusManager` @2.4.1), and JRaft's
+//!   `RouteTable.refreshLeader` (`jraft-core/.../RouteTable.java` @sofa-jraft v1.3.14) only
+//!   ever replaces a leader on a successful answer — a failed refresh keeps the old one;
+//! - 2.4.2+ and 3.x: `JRaftServer.isReady()` is `isStarted`, or with
+//!   `nacos.core.protocol.raft.strictMode` a non-null `RouteTable` leader for every group
+//!   (`core/.../raft/JRaftServer` @2.4.2) — the same sticky table.
+//!
+//! So once a node has seen a leader, readiness stays OK through a later quorum loss. The
+//! flavor uses "not ready" to refuse a node's leader claims (it has not started, or never
+//! saw a leader), and never uses "ready" as evidence that a leader is alive.
 
 use super::paths::{Gen, Kind, check_status, classify, protocol, snippet};
 use super::version::NacosVersion;
@@ -28,6 +45,39 @@ impl Readiness {
     /// ```
     pub fn is_ready(&self) -> bool {
         matches!(self, Readiness::Ready)
+    }
+}
+
+/// What a readiness OK tells about raft on a version (module docs: the sources).
+///
+/// ```
+/// use nacos_chaos::flavor::official::{NacosVersion, ReadyMeans, ready_means};
+/// assert_eq!(ready_means(NacosVersion::new(2, 4, 1), false), ReadyMeans::StartedAndLeaderSeenOnce);
+/// assert_eq!(ready_means(NacosVersion::new(2, 4, 2), false), ReadyMeans::Started);
+/// assert!(!ready_means(NacosVersion::new(3, 0, 3), true).leader_now());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadyMeans {
+    /// The node started (2.4.2+ / 3.x without strict mode).
+    Started,
+    /// The node started and has seen a leader at least once since (≤2.4.1, or strict mode):
+    /// the leader it saw may be long gone.
+    StartedAndLeaderSeenOnce,
+}
+
+impl ReadyMeans {
+    /// Whether a readiness OK shows a leader alive now: never, on any version.
+    pub fn leader_now(self) -> bool {
+        false
+    }
+}
+
+/// What readiness OK means on `version`, with or without `strictMode` (2.4.2+ only).
+pub fn ready_means(version: NacosVersion, strict_mode: bool) -> ReadyMeans {
+    if !version.has_raft_strict_mode() || strict_mode {
+        ReadyMeans::StartedAndLeaderSeenOnce
+    } else {
+        ReadyMeans::Started
     }
 }
 

@@ -153,6 +153,20 @@ impl NacosVersion {
     }
 }
 
+/// Official image tags this flavor's env contract was checked against: every
+/// `nacos-group/nacos-docker` release tag from v2.2.0 to v3.2.3 (each tag's
+/// `build/bin/docker-startup.sh` read for `NACOS_SERVER_IP` and `PREFER_HOST_MODE`).
+///
+/// ```
+/// use nacos_chaos::flavor::official::{IMAGE_TAGS, NacosVersion};
+/// assert!(IMAGE_TAGS.iter().all(|t| NacosVersion::supported(t).is_ok()));
+/// ```
+pub const IMAGE_TAGS: &[&str] = &[
+    "2.2.0", "2.2.0.1", "2.2.1", "2.2.2", "2.2.3", "2.3.0", "2.3.1", "2.3.2", "2.4.0", "2.4.0.1",
+    "2.4.1", "2.4.2", "2.4.2.1", "2.4.3", "2.5.0", "2.5.1", "2.5.2", "2.5.3", "3.0.0", "3.0.1",
+    "3.0.2", "3.0.3", "3.1.0", "3.1.1", "3.1.2", "3.2.0", "3.2.1", "3.2.2", "3.2.3",
+];
+
 impl fmt::Display for NacosVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}.{}", self.major, self.minor, self.patch)?;
