@@ -7,7 +7,12 @@
 //! one Raft store in its data dir. See [`jraft`] and [`rnacos`] for exactly what is decoded.
 //!
 //! Exit codes ([`PreflightReport::exit_code`]): 0 ok, 1 stale peers, 2 self not in conf,
-//! 3 quorum impossible, 4 unreadable data.
+//! 3 quorum impossible, 4 unreadable or corrupt data.
+//!
+//! Damaged state is never safe: a file that is short, cut mid-record, undecodable, or that
+//! contradicts the files beside it is [`Verdict::Corrupt`] naming the file and byte offset
+//! ([`damage`], [`rnacos_dir`], [`jraft_dir`]). Only a dir that persisted nothing at all is a
+//! new member. `tests/preflight_fuzz.rs` mutates whole dirs to hold the readers to that.
 //!
 //! Cargo feature `rocksdb-log` (off by default; compiles RocksDB C++ and needs libclang for
 //! bindgen) lets the official reader open each group's RocksDB `log/` read-only and use its
@@ -33,6 +38,7 @@
 //! println!("{report}");
 //! ```
 
+pub mod damage;
 pub mod jraft;
 pub mod jraft_dir;
 #[cfg(feature = "rocksdb-log")]
@@ -42,6 +48,7 @@ pub mod proto;
 pub mod remedy;
 pub mod report;
 pub mod rnacos;
+pub mod rnacos_dir;
 pub mod rnacos_log;
 mod text;
 pub mod verdict;
@@ -129,7 +136,8 @@ impl PreflightOptions {
 
 /// Read and judge the persisted Raft state described by `opts`. Errors only when the data
 /// dir cannot be found or listed, or the target is invalid; unreadable group files become
-/// [`Verdict::Unreadable`] in that group's report.
+/// [`Verdict::Unreadable`], damaged or inconsistent ones [`Verdict::Corrupt`], in that group's
+/// report.
 ///
 /// ```
 /// use nacos_chaos::preflight::{preflight, PreflightOptions};
@@ -267,9 +275,7 @@ pub fn judge_official_group(
         Ok(st) => judge_state(g, st, target, self_peer),
         Err(e) => {
             g.present = true;
-            g.verdict = Verdict::Unreadable {
-                detail: e.to_string(),
-            };
+            g.verdict = e.into();
             g
         }
     }
