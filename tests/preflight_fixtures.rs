@@ -118,7 +118,9 @@ fn v1_log_entry(
 const ARCHIVE: &str = "persistent_instance.zip";
 
 /// Build `<home>/data/protocol/raft/<group>` with optional raft_meta and snapshot (with the
-/// archive its meta lists).
+/// archive its meta lists). A snapshot never comes without a raft_meta (JRaft saves its
+/// term before it takes one): with `meta: None` and a snapshot, a raft_meta of term 1000
+/// and no vote is written.
 fn group(
     home: &Path,
     name: &str,
@@ -127,6 +129,7 @@ fn group(
 ) -> std::path::PathBuf {
     let g = home.join("data/protocol/raft").join(name);
     std::fs::create_dir_all(&g).unwrap();
+    let meta = meta.or_else(|| snap.is_some().then(|| stable_meta(1000, "0.0.0.0:0")));
     if let Some(m) = meta {
         std::fs::create_dir_all(g.join("meta-data")).unwrap();
         std::fs::write(g.join("meta-data/raft_meta"), m).unwrap();

@@ -95,8 +95,9 @@ fn dir_has_entries(p: &Path) -> bool {
 ///   `last_included_index` is `idx` (JRaft names the directory after it), and every file the
 ///   meta lists (the state machine's archive, e.g. `persistent_instance.zip`) — without it
 ///   the snapshot cannot be loaded;
-/// - the term in `raft_meta` is never below the snapshot's `last_included_term`: a node
-///   raises its term before it takes an entry (or snapshot) of a higher one.
+/// - beside a snapshot, `raft_meta` exists and its term is not below the snapshot's
+///   `last_included_term`: a node raises (and saves) its term before it takes an entry or
+///   snapshot of a higher one (`LocalRaftMetaStorage`; a missing file loads as term 0).
 ///
 /// ```
 /// use nacos_chaos::preflight::jraft::read_group;
@@ -158,6 +159,15 @@ pub fn read_group(group_dir: &Path) -> Result<GroupState> {
                     ),
                 ));
             }
+        }
+        if st.stable.is_none() {
+            return Err(ReadFailure::corrupt(
+                &meta,
+                Damage::new(format!(
+                    "missing, but snapshot_{idx} holds entries up to {idx} of term {}: the node's term and vote are lost (JRaft would restart it at term 0, free to vote twice in one term)",
+                    c.term
+                )),
+            ));
         }
         if let Some(m) = st.stable.as_ref().filter(|m| m.term < c.term) {
             return Err(ReadFailure::corrupt(

@@ -178,7 +178,7 @@ pub fn read_dir(dir: &Path) -> Result<DirRead, ReadFailure> {
                 Damage::at(
                     bytes.len(),
                     format!(
-                        "the file ends at byte {} (r-nacos takes 20 bytes or less for a never-initialised node and would start it as a new member), but {}: the index was truncated or emptied",
+                        "the file ends at byte {} (r-nacos takes 20 bytes or less for a never-initialised node and would start it as a new member, orphaning them), but {}: the index was truncated or emptied, or never got past a fresh join's first entries",
                         bytes.len(),
                         held.join(", ")
                     ),

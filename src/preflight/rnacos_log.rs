@@ -355,7 +355,7 @@ pub fn check_segment(bytes: &[u8], start_index: Option<u64>) -> Result<Segment, 
                     Some(w) => format!(
                         "index-area entry {} points at byte {points_at}, but record {} begins at byte {w}",
                         k + 1,
-                        nth + 1
+                        nth.saturating_add(1)
                     ),
                     None => format!(
                         "index-area entry {} stands for {nth} records, but the segment holds only {}: records are missing",

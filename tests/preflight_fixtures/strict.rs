@@ -264,3 +264,10 @@ fn a_raft_meta_term_below_the_snapshot_term_is_corrupt() {
     // "jraft.StablePBMeta" is 18 bytes: the message begins at 4 + 18 + 4
     assert_corrupt(&judge_official(&d), "raft_meta", Some(26));
 }
+
+#[test]
+fn a_snapshot_without_raft_meta_is_corrupt() {
+    let mut d = jraft_home();
+    d.remove(&format!("{G}/meta-data/raft_meta"));
+    assert_corrupt(&judge_official(&d), "raft_meta", None);
+}
