@@ -18,7 +18,7 @@ use std::path::Path;
 
 use dirs::*;
 
-const BASE_SEED: u64 = 0x5EED_0F_C4A0_5EED;
+const BASE_SEED: u64 = 0x005E_ED0F_C4A0_5EED;
 
 /// splitmix64: small, fast, good enough to spread mutations.
 struct Rng(u64);

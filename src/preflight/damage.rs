@@ -100,7 +100,7 @@ pub fn offset_in(whole: &[u8], part: &[u8]) -> Option<u64> {
     let (w, p) = (whole.as_ptr() as usize, part.as_ptr() as usize);
     let off = p.checked_sub(w)?;
     let end = off.checked_add(part.len())?;
-    (end <= whole.len()).then(|| off as u64)
+    (end <= whole.len()).then_some(off as u64)
 }
 
 /// Why a group's persisted state could not be judged.

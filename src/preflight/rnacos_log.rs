@@ -86,9 +86,9 @@ impl LogRecordPos {
     }
 }
 
-/// One record starting at `at`: its total length, or `None` at the zero length that ends the
-/// data. Damage if the length prefix or the record runs past the end of `bytes`.
-fn record_at(bytes: &[u8], at: usize) -> Result<Option<(usize, u64, &[u8])>, Damage> {
+/// One record starting at `at`: its total length and its body, or `None` at the zero length
+/// that ends the data. Damage if the length prefix or the record runs past the end of `bytes`.
+fn record_at(bytes: &[u8], at: usize) -> Result<Option<(usize, &[u8])>, Damage> {
     let rest = bytes.get(at..).unwrap_or_default();
     let (len, n) = read_varint(rest).map_err(|e| Damage::at(at, format!("record length: {e}")))?;
     if len == 0 {
@@ -107,7 +107,7 @@ fn record_at(bytes: &[u8], at: usize) -> Result<Option<(usize, u64, &[u8])>, Dam
                 ),
             )
         })?;
-    Ok(Some((total, len, &rest[n..total])))
+    Ok(Some((total, &rest[n..total])))
 }
 
 /// Index and term of one record body (a `LogRecord` message at file offset `base`).
@@ -145,7 +145,7 @@ pub fn scan_log(bytes: &[u8]) -> Result<Vec<LogRecordPos>, Damage> {
     let mut out = vec![];
     let mut at = DATA_AREA;
     while at < bytes.len() {
-        let Some((total, _, body)) = record_at(bytes, at)? else {
+        let Some((total, body)) = record_at(bytes, at)? else {
             break;
         };
         let (index, term) = record_ids(body, (at + (total - body.len())) as u64)?;
@@ -301,7 +301,7 @@ pub fn check_segment(bytes: &[u8], start_index: Option<u64>) -> Result<Segment, 
                 ),
             ));
         }
-        let Some((total, _, body)) = record_at(bytes, at)? else {
+        let Some((total, body)) = record_at(bytes, at)? else {
             break at;
         };
         let (index, term) = record_ids(body, (at + (total - body.len())) as u64)?;
