@@ -28,6 +28,8 @@ mod rnacos;
 #[cfg(feature = "rocksdb-log")]
 #[path = "preflight_fixtures/rocks.rs"]
 mod rocks;
+#[path = "preflight_fixtures/strict.rs"]
+mod strict;
 
 // ---------- a tiny protobuf encoder for fixtures ----------
 
@@ -65,7 +67,9 @@ fn snapshot_meta(index: u64, term: u64, peers: &[&str], old: &[&str]) -> Vec<u8>
     old.iter().for_each(|p| f_bytes(&mut meta, 4, p.as_bytes()));
     let mut local = vec![];
     f_bytes(&mut local, 1, &meta);
-    f_bytes(&mut local, 2, b"\x0a\x10persistent_instance.zip"); // a File entry, skipped
+    let mut file = vec![];
+    f_bytes(&mut file, 1, ARCHIVE.as_bytes());
+    f_bytes(&mut local, 2, &file); // File{name}: `group` writes the archive beside the meta
     protobuf_file("jraft.LocalSnapshotPbMeta", &local)
 }
 
@@ -86,7 +90,37 @@ fn log_entry(
     (index.to_be_bytes().to_vec(), v)
 }
 
-/// Build `<home>/data/protocol/raft/<group>` with optional raft_meta and snapshot.
+/// A legacy V1 log entry (`V1Encoder` layout, sofa-jraft v1.3.14): magic `0xB8`, type i32,
+/// index i64, term i64, peer count i32 and `[i16 len][ASCII]` peers, the old peers likewise,
+/// then the data. All big-endian.
+fn v1_log_entry(
+    index: u64,
+    term: u64,
+    etype: u32,
+    peers: &[&str],
+    old: &[&str],
+) -> (Vec<u8>, Vec<u8>) {
+    let mut v = vec![0xB8];
+    v.extend_from_slice(&etype.to_be_bytes());
+    v.extend_from_slice(&index.to_be_bytes());
+    v.extend_from_slice(&term.to_be_bytes());
+    for list in [peers, old] {
+        v.extend_from_slice(&(list.len() as u32).to_be_bytes());
+        for p in list {
+            v.extend_from_slice(&(p.len() as u16).to_be_bytes());
+            v.extend_from_slice(p.as_bytes());
+        }
+    }
+    (index.to_be_bytes().to_vec(), v)
+}
+
+/// The snapshot archive every fixture snapshot lists.
+const ARCHIVE: &str = "persistent_instance.zip";
+
+/// Build `<home>/data/protocol/raft/<group>` with optional raft_meta and snapshot (with the
+/// archive its meta lists). A snapshot never comes without a raft_meta (JRaft saves its
+/// term before it takes one): with `meta: None` and a snapshot, a raft_meta of term 1000
+/// and no vote is written.
 fn group(
     home: &Path,
     name: &str,
@@ -95,6 +129,7 @@ fn group(
 ) -> std::path::PathBuf {
     let g = home.join("data/protocol/raft").join(name);
     std::fs::create_dir_all(&g).unwrap();
+    let meta = meta.or_else(|| snap.is_some().then(|| stable_meta(1000, "0.0.0.0:0")));
     if let Some(m) = meta {
         std::fs::create_dir_all(g.join("meta-data")).unwrap();
         std::fs::write(g.join("meta-data/raft_meta"), m).unwrap();
@@ -103,6 +138,7 @@ fn group(
         let d = g.join(format!("snapshot/snapshot_{idx}"));
         std::fs::create_dir_all(&d).unwrap();
         std::fs::write(d.join("__raft_snapshot_meta"), s).unwrap();
+        std::fs::write(d.join(ARCHIVE), b"PK\x05\x06").unwrap();
     }
     g
 }

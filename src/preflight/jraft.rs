@@ -12,8 +12,9 @@
 //! assert_eq!((m.term, m.voted_for.as_str()), (3, "a:1"));
 //! ```
 
+use super::damage::{Damage, offset_in};
 use super::members::normalize_peer;
-use super::proto::{self, Fields};
+use super::proto;
 use super::report::{ConfSource, PersistedConf};
 
 pub use super::jraft_dir::{GroupState, newest_snapshot_dir, read_group};
@@ -74,41 +75,56 @@ pub fn protobuf_file(name: &str, msg: &[u8]) -> Vec<u8> {
 /// ```
 /// use nacos_chaos::preflight::jraft::parse_protobuf_file;
 /// assert_eq!(parse_protobuf_file(&[0, 0, 0, 1, b'n', 0, 0, 0, 1, 7]).unwrap(), ("n", &[7u8][..]));
-/// assert!(parse_protobuf_file(&[0, 0, 0, 9, b'n']).is_err());
+/// assert_eq!(parse_protobuf_file(&[0, 0, 0, 9, b'n']).unwrap_err().offset, Some(0));
 /// ```
-pub fn parse_protobuf_file(bytes: &[u8]) -> std::result::Result<(&str, &[u8]), String> {
-    fn chunk<'a>(b: &'a [u8], at: usize, what: &str) -> std::result::Result<&'a [u8], String> {
-        let len_bytes: [u8; 4] = b
-            .get(at..at + 4)
+pub fn parse_protobuf_file(bytes: &[u8]) -> std::result::Result<(&str, &[u8]), Damage> {
+    fn chunk<'a>(b: &'a [u8], at: usize, what: &str) -> std::result::Result<&'a [u8], Damage> {
+        let len_bytes: [u8; 4] = at
+            .checked_add(4)
+            .and_then(|end| b.get(at..end))
             .and_then(|s| s.try_into().ok())
             .ok_or_else(|| {
-                format!(
-                    "truncated: no 4-byte length of {what} at byte {at} ({} bytes in file)",
-                    b.len()
+                Damage::at(
+                    at,
+                    format!(
+                        "truncated: no 4-byte length of {what} ({} bytes in file)",
+                        b.len()
+                    ),
                 )
             })?;
-        let len = u32::from_be_bytes(len_bytes) as usize;
-        b.get(at + 4..at + 4 + len).ok_or_else(|| {
-            format!(
-                "truncated: {what} claims {len} bytes at byte {}, only {} present",
-                at + 4,
-                b.len().saturating_sub(at + 4)
-            )
-        })
+        let len = u32::from_be_bytes(len_bytes);
+        let start = at + 4;
+        usize::try_from(len)
+            .ok()
+            .and_then(|l| start.checked_add(l))
+            .and_then(|end| b.get(start..end))
+            .ok_or_else(|| {
+                Damage::at(
+                    at,
+                    format!(
+                        "truncated: {what} claims {len} bytes, only {} present",
+                        b.len().saturating_sub(start)
+                    ),
+                )
+            })
     }
     let name = chunk(bytes, 0, "message name")?;
     let name = std::str::from_utf8(name)
-        .map_err(|_| "message name is not UTF-8 (corrupt?)".to_string())?;
+        .map_err(|_| Damage::at(4, "message name is not UTF-8 (corrupt?)"))?;
     let msg = chunk(bytes, 4 + name.len(), "message")?;
     Ok((name, msg))
 }
 
-fn expect_name<'a>(bytes: &'a [u8], want: &str) -> std::result::Result<&'a [u8], String> {
+/// The message of a ProtoBufFile named `want`, and its offset in the file.
+fn expect_name<'a>(bytes: &'a [u8], want: &str) -> std::result::Result<(&'a [u8], u64), Damage> {
     let (name, msg) = parse_protobuf_file(bytes)?;
     if name != want {
-        return Err(format!("expected a {want} container, found '{name}'"));
+        return Err(Damage::at(
+            4,
+            format!("expected a {want} container, found '{name}'"),
+        ));
     }
-    Ok(msg)
+    Ok((msg, offset_in(bytes, msg).unwrap_or(0)))
 }
 
 /// Decode a `raft_meta` file (ProtoBufFile holding `jraft.StablePBMeta`).
@@ -117,59 +133,154 @@ fn expect_name<'a>(bytes: &'a [u8], want: &str) -> std::result::Result<&'a [u8],
 /// use nacos_chaos::preflight::jraft::{decode_stable_meta, protobuf_file};
 /// assert!(decode_stable_meta(&protobuf_file("jraft.Other", &[])).is_err());
 /// ```
-pub fn decode_stable_meta(file: &[u8]) -> std::result::Result<StableMeta, String> {
-    let msg = expect_name(file, "jraft.StablePBMeta")?;
+pub fn decode_stable_meta(file: &[u8]) -> std::result::Result<StableMeta, Damage> {
+    let (msg, base) = expect_name(file, "jraft.StablePBMeta")?;
     let (mut term, mut voted_for) = (None, None);
-    for f in Fields::new(msg) {
-        match f? {
-            (1, v) => term = Some(proto::int(1, v)?),
-            (2, v) => voted_for = Some(proto::utf8(2, v)?),
+    proto::visit(msg, base, |no, v, _| {
+        match no {
+            1 => term = Some(proto::int(1, v)?),
+            2 => voted_for = Some(proto::utf8(2, v)?),
             _ => {}
         }
-    }
+        Ok(())
+    })?;
+    let missing =
+        |what: &str| Damage::at(base, format!("StablePBMeta: required field {what} missing"));
     Ok(StableMeta {
-        term: term.ok_or("StablePBMeta: required field term (1) missing")?,
-        voted_for: voted_for.ok_or("StablePBMeta: required field votedfor (2) missing")?,
+        term: term.ok_or_else(|| missing("term (1)"))?,
+        voted_for: voted_for.ok_or_else(|| missing("votedfor (2)"))?,
     })
 }
 
-fn push_peer(
-    out: &mut Vec<String>,
-    field_no: u32,
-    v: proto::Field<'_>,
-) -> std::result::Result<(), String> {
+fn push_peer(out: &mut Vec<String>, field_no: u32, v: proto::Field<'_>) -> Result<(), Damage> {
     out.push(normalize_peer(&proto::utf8(field_no, v)?));
     Ok(())
 }
 
-/// Decode a `SnapshotMeta` message body (not the container).
+/// Decode a `SnapshotMeta` message body (not the container). Offsets in the damage are
+/// counted from the start of `msg`.
 ///
 /// ```
 /// use nacos_chaos::preflight::jraft::decode_snapshot_meta;
 /// let c = decode_snapshot_meta(&[0x08, 5, 0x10, 2, 0x1a, 3, b'a', b':', b'1']).unwrap();
 /// assert_eq!((c.index, c.term, c.peers[0].as_str()), (5, 2, "a:1"));
 /// ```
-pub fn decode_snapshot_meta(msg: &[u8]) -> std::result::Result<PersistedConf, String> {
+pub fn decode_snapshot_meta(msg: &[u8]) -> std::result::Result<PersistedConf, Damage> {
+    snapshot_meta_at(msg, 0)
+}
+
+fn snapshot_meta_at(msg: &[u8], base: u64) -> std::result::Result<PersistedConf, Damage> {
     let (mut index, mut term) = (None, None);
     let mut c = PersistedConf::new(ConfSource::Snapshot, 0, 0);
-    for f in Fields::new(msg) {
-        match f? {
-            (1, v) => index = Some(proto::int(1, v)?),
-            (2, v) => term = Some(proto::int(2, v)?),
-            (3, v) => push_peer(&mut c.peers, 3, v)?,
-            (4, v) => push_peer(&mut c.old_peers, 4, v)?,
-            (5, v) => push_peer(&mut c.learners, 5, v)?,
-            (6, v) => push_peer(&mut c.old_learners, 6, v)?,
+    proto::visit(msg, base, |no, v, _| {
+        match no {
+            1 => index = Some(proto::int(1, v)?),
+            2 => term = Some(proto::int(2, v)?),
+            3 => push_peer(&mut c.peers, 3, v)?,
+            4 => push_peer(&mut c.old_peers, 4, v)?,
+            5 => push_peer(&mut c.learners, 5, v)?,
+            6 => push_peer(&mut c.old_learners, 6, v)?,
             _ => {}
         }
-    }
-    c.index = index.ok_or("SnapshotMeta: required last_included_index (1) missing")?;
-    c.term = term.ok_or("SnapshotMeta: required last_included_term (2) missing")?;
+        Ok(())
+    })
+    .map_err(|d| d.context("SnapshotMeta"))?;
+    let missing = |what: &str| Damage::at(base, format!("SnapshotMeta: required {what} missing"));
+    c.index = index.ok_or_else(|| missing("last_included_index (1)"))?;
+    c.term = term.ok_or_else(|| missing("last_included_term (2)"))?;
     Ok(c)
 }
 
-/// Decode a `__raft_snapshot_meta` file (ProtoBufFile holding `jraft.LocalSnapshotPbMeta`,
-/// whose field 1 is the `SnapshotMeta`).
+/// A decoded `__raft_snapshot_meta`: the configuration, and the files the snapshot lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalSnapshot {
+    /// `SnapshotMeta` as a configuration.
+    pub conf: PersistedConf,
+    /// Byte offset of the `SnapshotMeta` message in the file.
+    pub meta_offset: u64,
+    /// Files the snapshot holds locally (`File.name`, with the byte offset of its entry);
+    /// files whose `LocalFileMeta.source` is REFERENCE are left out.
+    pub files: Vec<(String, u64)>,
+}
+
+fn local_file(msg: &[u8], base: u64) -> Result<Option<String>, Damage> {
+    let (mut name, mut reference) = (None, false);
+    proto::visit(msg, base, |no, v, at| {
+        match no {
+            1 => name = Some(proto::utf8(1, v)?),
+            2 => {
+                let meta = v.as_bytes().ok_or("File.meta (2) is not a message")?;
+                proto::visit(meta, at, |no, v, _| {
+                    if no == 2 {
+                        reference = proto::int(2, v)? == 1;
+                    }
+                    Ok(())
+                })?;
+            }
+            _ => {}
+        }
+        Ok(())
+    })
+    .map_err(|d| d.context("LocalSnapshotPbMeta.File"))?;
+    match name {
+        Some(n) if n.is_empty() || n.contains("..") => Err(Damage::at(
+            base,
+            format!("File name '{n}' is not a file name"),
+        )),
+        Some(n) => Ok((!reference).then_some(n)),
+        None => Err(Damage::at(base, "LocalSnapshotPbMeta.File has no name (1)")),
+    }
+}
+
+/// Decode a `__raft_snapshot_meta` file (ProtoBufFile holding `jraft.LocalSnapshotPbMeta{
+/// 1 meta: SnapshotMeta, 2 files: repeated File{1 name, 2 meta: LocalFileMeta{2 source}}}`).
+///
+/// ```
+/// use nacos_chaos::preflight::jraft::{decode_local_snapshot, protobuf_file};
+/// let mut local = vec![0x0a, 4, 0x08, 5, 0x10, 2];
+/// local.extend_from_slice(&[0x12, 7, 0x0a, 5, b'a', b'.', b'z', b'i', b'p']);
+/// let s = decode_local_snapshot(&protobuf_file("jraft.LocalSnapshotPbMeta", &local)).unwrap();
+/// assert_eq!((s.conf.index, s.files), (5, vec![("a.zip".to_string(), 39)]));
+/// ```
+pub fn decode_local_snapshot(file: &[u8]) -> std::result::Result<LocalSnapshot, Damage> {
+    let (msg, base) = expect_name(file, "jraft.LocalSnapshotPbMeta")?;
+    let mut meta = None;
+    let mut files = vec![];
+    proto::visit(msg, base, |no, v, at| {
+        let sub = || {
+            v.as_bytes()
+                .map(|b| (b, offset_in(file, b).unwrap_or(at)))
+                .ok_or_else(|| {
+                    Damage::new(format!("LocalSnapshotPbMeta field {no} is not a message"))
+                })
+        };
+        match no {
+            1 => meta = Some(sub()?),
+            2 => {
+                let (b, off) = sub()?;
+                if let Some(name) = local_file(b, off)? {
+                    files.push((name, at));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    })
+    .map_err(|d| d.context("LocalSnapshotPbMeta"))?;
+    let (meta, meta_offset) = meta.ok_or_else(|| {
+        Damage::at(
+            base,
+            "LocalSnapshotPbMeta has no meta (1): snapshot meta is empty",
+        )
+    })?;
+    Ok(LocalSnapshot {
+        conf: snapshot_meta_at(meta, meta_offset)?,
+        meta_offset,
+        files,
+    })
+}
+
+/// Decode a `__raft_snapshot_meta` file's configuration (see [`decode_local_snapshot`]).
 ///
 /// ```
 /// use nacos_chaos::preflight::jraft::{decode_snapshot_meta_file, protobuf_file};
@@ -179,18 +290,8 @@ pub fn decode_snapshot_meta(msg: &[u8]) -> std::result::Result<PersistedConf, St
 /// let c = decode_snapshot_meta_file(&protobuf_file("jraft.LocalSnapshotPbMeta", &local)).unwrap();
 /// assert_eq!(c.index, 5);
 /// ```
-pub fn decode_snapshot_meta_file(file: &[u8]) -> std::result::Result<PersistedConf, String> {
-    let msg = expect_name(file, "jraft.LocalSnapshotPbMeta")?;
-    let mut meta = None;
-    for f in Fields::new(msg) {
-        if let (1, v) = f? {
-            meta = Some(
-                v.as_bytes()
-                    .ok_or("LocalSnapshotPbMeta.meta (1) is not a message")?,
-            );
-        }
-    }
-    decode_snapshot_meta(meta.ok_or("LocalSnapshotPbMeta has no meta (1): snapshot meta is empty")?)
+pub fn decode_snapshot_meta_file(file: &[u8]) -> std::result::Result<PersistedConf, Damage> {
+    decode_local_snapshot(file).map(|s| s.conf)
 }
 
 /// One record of the RocksDB `Configuration` column family.
@@ -209,8 +310,10 @@ pub enum ConfRecord {
 }
 
 /// Decode one `(key, value)` pair of the `Configuration` column family: the key is the
-/// 8-byte big-endian log index (or `meta/firstLogIndex`), the value a V2 log entry
-/// (`BB D2 01 00 00 00` + `PBLogEntry`). Legacy V1 entries are reported as undecodable.
+/// 8-byte big-endian log index (or `meta/firstLogIndex`), the value a log entry as JRaft's
+/// `AutoDetectDecoder` reads it: V2 when the first byte is `0xBB` (`BB D2 01 00 00 00` +
+/// `PBLogEntry`), otherwise legacy V1 (magic `0xB8`, see [`decode_v1_entry`]). Damage offsets
+/// count from the start of the value.
 ///
 /// ```
 /// use nacos_chaos::preflight::jraft::{decode_conf_record, ConfRecord, V2_HEADER};
@@ -219,63 +322,244 @@ pub enum ConfRecord {
 /// let ConfRecord::Entry(c) = decode_conf_record(&9u64.to_be_bytes(), &v).unwrap() else { panic!() };
 /// assert_eq!((c.index, c.term, c.peers.as_slice()), (9, 2, &["a:1".to_string()][..]));
 /// ```
-pub fn decode_conf_record(key: &[u8], value: &[u8]) -> std::result::Result<ConfRecord, String> {
+pub fn decode_conf_record(key: &[u8], value: &[u8]) -> std::result::Result<ConfRecord, Damage> {
     if key == FIRST_LOG_INDEX_KEY {
         let b: [u8; 8] = value.try_into().map_err(|_| {
-            format!(
+            Damage::new(format!(
                 "meta/firstLogIndex value has {} bytes, expected 8",
                 value.len()
-            )
+            ))
         })?;
         return Ok(ConfRecord::FirstLogIndex(u64::from_be_bytes(b)));
     }
     let key_index = u64::from_be_bytes(key.try_into().map_err(|_| {
-        format!(
+        Damage::new(format!(
             "key of {} bytes is neither an 8-byte log index nor meta/firstLogIndex",
             key.len()
-        )
+        ))
     })?);
-    let body = match value.get(..6) {
-        Some(h) if h[..2] == V2_HEADER[..2] => {
-            if h[2] != V2_HEADER[2] {
-                return Err(format!(
-                    "entry {key_index}: unknown V2 codec version {}",
-                    h[2]
-                ));
-            }
-            &value[6..]
-        }
-        _ => {
-            return Err(format!(
-                "entry {key_index}: no V2 header (BB D2 01 ...): legacy V1 encoding or corrupt value, not decoded"
+    let c = match value.first() {
+        Some(&b) if b == V2_HEADER[0] => decode_v2_entry(key_index, value)?,
+        Some(&V1_MAGIC) => decode_v1_entry(key_index, value)?,
+        Some(b) => {
+            return Err(Damage::at(
+                0,
+                format!(
+                    "entry {key_index}: first byte {b:#04x} is neither V2 (0xBB) nor V1 (0xB8): corrupt value"
+                ),
             ));
         }
+        None => return Err(Damage::at(0, format!("entry {key_index}: empty value"))),
     };
-    let mut c = PersistedConf::new(ConfSource::Log, key_index, 0);
-    let (mut etype, mut index) = (None, None);
-    for f in Fields::new(body) {
-        match f.map_err(|e| format!("entry {key_index}: {e}"))? {
-            (1, v) => etype = Some(proto::int(1, v)?),
-            (2, v) => c.term = proto::int(2, v)?,
-            (3, v) => index = Some(proto::int(3, v)?),
-            (4, v) => push_peer(&mut c.peers, 4, v)?,
-            (5, v) => push_peer(&mut c.old_peers, 5, v)?,
-            (8, v) => push_peer(&mut c.learners, 8, v)?,
-            (9, v) => push_peer(&mut c.old_learners, 9, v)?,
-            _ => {}
-        }
-    }
+    Ok(ConfRecord::Entry(c))
+}
+
+fn check_entry(
+    key_index: u64,
+    etype: Option<u64>,
+    index: Option<u64>,
+) -> std::result::Result<(), Damage> {
     if etype != Some(ENTRY_TYPE_CONFIGURATION) {
-        return Err(format!(
+        return Err(Damage::new(format!(
             "entry {key_index}: type {etype:?} is not CONFIGURATION (3)"
-        ));
+        )));
     }
     if let Some(i) = index.filter(|i| *i != key_index) {
-        return Err(format!(
+        return Err(Damage::new(format!(
             "entry key says index {key_index} but the entry says {i}"
+        )));
+    }
+    Ok(())
+}
+
+fn decode_v2_entry(key_index: u64, value: &[u8]) -> std::result::Result<PersistedConf, Damage> {
+    let Some(h) = value.get(..V2_HEADER.len()) else {
+        return Err(Damage::at(
+            value.len(),
+            format!(
+                "entry {key_index}: V2 header cut short ({} of 6 bytes)",
+                value.len()
+            ),
+        ));
+    };
+    if h[..2] != V2_HEADER[..2] {
+        return Err(Damage::at(
+            1,
+            format!("entry {key_index}: magic {:02x?} is not BB D2", &h[..2]),
         ));
     }
-    Ok(ConfRecord::Entry(c))
+    if h[2] != V2_HEADER[2] {
+        return Err(Damage::at(
+            2,
+            format!("entry {key_index}: unknown V2 codec version {}", h[2]),
+        ));
+    }
+    let mut c = PersistedConf::new(ConfSource::Log, key_index, 0);
+    let (mut etype, mut index) = (None, None);
+    proto::visit(&value[6..], 6, |no, v, _| {
+        match no {
+            1 => etype = Some(proto::int(1, v)?),
+            2 => c.term = proto::int(2, v)?,
+            3 => index = Some(proto::int(3, v)?),
+            4 => push_peer(&mut c.peers, 4, v)?,
+            5 => push_peer(&mut c.old_peers, 5, v)?,
+            8 => push_peer(&mut c.learners, 8, v)?,
+            9 => push_peer(&mut c.old_learners, 9, v)?,
+            _ => {}
+        }
+        Ok(())
+    })
+    .map_err(|d| d.context(&format!("entry {key_index}")))?;
+    check_entry(key_index, etype, index)?;
+    Ok(c)
+}
+
+/// Magic byte of a legacy V1-encoded log entry.
+pub const V1_MAGIC: u8 = 0xB8;
+
+/// Bounds-checked big-endian reads over a V1 entry.
+struct V1Reader<'a> {
+    b: &'a [u8],
+    pos: usize,
+    key_index: u64,
+}
+
+impl<'a> V1Reader<'a> {
+    fn take(&mut self, n: usize, what: &str) -> std::result::Result<&'a [u8], Damage> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.b.len());
+        let Some(end) = end else {
+            return Err(Damage::at(
+                self.pos,
+                format!(
+                    "entry {}: V1 {what} needs {n} byte(s), {} left: truncated",
+                    self.key_index,
+                    self.b.len().saturating_sub(self.pos)
+                ),
+            ));
+        };
+        let s = &self.b[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn i32(&mut self, what: &str) -> std::result::Result<i32, Damage> {
+        let s = self.take(4, what)?;
+        Ok(i32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+    }
+
+    fn i64(&mut self, what: &str) -> std::result::Result<i64, Damage> {
+        let s = self.take(8, what)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(s);
+        Ok(i64::from_be_bytes(a))
+    }
+
+    /// `[i32 count]` then `count × [i16 len][ASCII]`.
+    fn peers(&mut self, what: &str) -> std::result::Result<Vec<String>, Damage> {
+        let at = self.pos;
+        let count = self.i32(&format!("{what} count"))?;
+        // Each peer needs at least its 2-byte length: cap the count by the bytes left.
+        let left = self.b.len().saturating_sub(self.pos);
+        let count = usize::try_from(count).map_err(|_| {
+            Damage::at(
+                at,
+                format!(
+                    "entry {}: V1 {what} count {count} is negative",
+                    self.key_index
+                ),
+            )
+        })?;
+        if count > left / 2 {
+            return Err(Damage::at(
+                at,
+                format!(
+                    "entry {}: V1 {what} count {count} exceeds the {} that fit in the {left} byte(s) left: truncated or corrupt",
+                    self.key_index,
+                    left / 2
+                ),
+            ));
+        }
+        let mut out = Vec::with_capacity(count);
+        for _ in 0..count {
+            let at = self.pos;
+            let len = self.take(2, &format!("{what} length"))?;
+            let len = i16::from_be_bytes([len[0], len[1]]);
+            let len = usize::try_from(len).map_err(|_| {
+                Damage::at(
+                    at,
+                    format!(
+                        "entry {}: V1 {what} length {len} is negative",
+                        self.key_index
+                    ),
+                )
+            })?;
+            let s = self.take(len, what)?;
+            let s = std::str::from_utf8(s).map_err(|_| {
+                Damage::at(
+                    at,
+                    format!("entry {}: V1 {what} is not ASCII", self.key_index),
+                )
+            })?;
+            out.push(normalize_peer(s));
+        }
+        Ok(out)
+    }
+}
+
+/// Decode a legacy V1 log entry (JRaft's deprecated codec, still read by `AutoDetectDecoder`).
+/// Layout, derived from sofa-jraft v1.3.14 `jraft-core/src/main/java/com/alipay/sofa/jraft/
+/// entity/codec/v1/V1Encoder.java` and `V1Decoder.java` (integers big-endian, `Bits`):
+///
+/// | bytes | field |
+/// |---|---|
+/// | 1 | magic `0xB8` |
+/// | 4 | type (i32; CONFIGURATION = 3) |
+/// | 8 | index (i64) |
+/// | 8 | term (i64) |
+/// | 4 | peer count (i32), then per peer a 2-byte length (i16) and the ASCII `PeerId` |
+/// | 4 | old peer count (i32), then the old peers likewise |
+/// | rest | data |
+///
+/// V1 has no learners. A count or length that runs past the value, or is negative, is damage
+/// (JRaft would throw); the count is never trusted for an allocation.
+///
+/// ```
+/// use nacos_chaos::preflight::jraft::decode_v1_entry;
+/// let mut v = vec![0xB8, 0, 0, 0, 3];
+/// v.extend_from_slice(&7u64.to_be_bytes()); // index
+/// v.extend_from_slice(&2u64.to_be_bytes()); // term
+/// v.extend_from_slice(&1u32.to_be_bytes());
+/// v.extend_from_slice(&[0, 3, b'a', b':', b'1']);
+/// v.extend_from_slice(&0u32.to_be_bytes());
+/// let c = decode_v1_entry(7, &v).unwrap();
+/// assert_eq!((c.index, c.term, c.peers.as_slice()), (7, 2, &["a:1".to_string()][..]));
+/// assert_eq!(decode_v1_entry(7, &v[..28]).unwrap_err().offset, Some(27)); // peer cut short
+/// ```
+pub fn decode_v1_entry(key_index: u64, value: &[u8]) -> std::result::Result<PersistedConf, Damage> {
+    let mut r = V1Reader {
+        b: value,
+        pos: 0,
+        key_index,
+    };
+    let magic = r.take(1, "magic")?[0];
+    if magic != V1_MAGIC {
+        return Err(Damage::at(
+            0,
+            format!("entry {key_index}: V1 magic {magic:#04x} is not 0xB8"),
+        ));
+    }
+    let etype = r.i32("type")?;
+    let index = r.i64("index")?;
+    let term = r.i64("term")?;
+    let mut c = PersistedConf::new(ConfSource::Log, key_index, u64::try_from(term).unwrap_or(0));
+    c.peers = r.peers("peer")?;
+    c.old_peers = r.peers("old peer")?;
+    check_entry(
+        key_index,
+        u64::try_from(etype).ok(),
+        Some(u64::try_from(index).unwrap_or(u64::MAX)),
+    )?;
+    Ok(c)
 }
 
 /// Pick the configuration a restarting node boots with: the log entry with the highest

@@ -9,13 +9,15 @@
 
 use std::path::{Path, PathBuf};
 
+use super::damage::{Damage, ReadFailure};
 #[cfg(not(feature = "rocksdb-log"))]
 use super::jraft::LOG_FEATURE;
 #[cfg(feature = "rocksdb-log")]
 use super::jraft::{ConfRecord, decode_conf_record};
-use super::jraft::{StableMeta, decode_snapshot_meta_file, decode_stable_meta};
+use super::jraft::{StableMeta, decode_local_snapshot, decode_stable_meta};
 use super::report::{LogStatus, PersistedConf};
-use crate::error::{Error, Result};
+
+type Result<T> = std::result::Result<T, ReadFailure>;
 
 /// The persisted state of one group directory, as read (before judging).
 ///
@@ -41,15 +43,8 @@ pub struct GroupState {
     pub notes: Vec<String>,
 }
 
-fn raft_err(path: &Path, detail: impl Into<String>) -> Error {
-    Error::RaftData {
-        path: path.to_path_buf(),
-        detail: detail.into(),
-    }
-}
-
 fn read_file(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| raft_err(path, format!("cannot read: {e}")))
+    std::fs::read(path).map_err(|e| ReadFailure::unreadable(path, format!("cannot read: {e}")))
 }
 
 /// The newest `snapshot/snapshot_<idx>` directory of a group, if any.
@@ -70,7 +65,7 @@ pub fn newest_snapshot_dir(group_dir: &Path) -> Result<Option<(u64, PathBuf)>> {
     };
     let mut best: Option<(u64, PathBuf)> = None;
     for e in rd {
-        let e = e.map_err(|e| raft_err(&dir, format!("cannot list: {e}")))?;
+        let e = e.map_err(|e| ReadFailure::unreadable(&dir, format!("cannot list: {e}")))?;
         let name = e.file_name();
         let Some(idx) = name
             .to_str()
@@ -92,8 +87,17 @@ fn dir_has_entries(p: &Path) -> bool {
         .unwrap_or(false)
 }
 
-/// Read one group directory (`data/protocol/raft/<group>`). Any unreadable, truncated or
-/// corrupt file is an [`Error::RaftData`] naming it.
+/// Read one group directory (`data/protocol/raft/<group>`). An unreadable file is
+/// [`ReadFailure::Unreadable`]; a truncated, undecodable or inconsistent one is
+/// [`ReadFailure::Corrupt`] naming it and the byte offset:
+///
+/// - the newest `snapshot_<idx>` must hold `__raft_snapshot_meta`, whose
+///   `last_included_index` is `idx` (JRaft names the directory after it), and every file the
+///   meta lists (the state machine's archive, e.g. `persistent_instance.zip`) — without it
+///   the snapshot cannot be loaded;
+/// - beside a snapshot, `raft_meta` exists and its term is not below the snapshot's
+///   `last_included_term`: a node raises (and saves) its term before it takes an entry or
+///   snapshot of a higher one (`LocalRaftMetaStorage`; a missing file loads as term 0).
 ///
 /// ```
 /// use nacos_chaos::preflight::jraft::read_group;
@@ -101,7 +105,7 @@ fn dir_has_entries(p: &Path) -> bool {
 /// std::fs::create_dir_all(d.path().join("meta-data")).unwrap();
 /// std::fs::write(d.path().join("meta-data/raft_meta"), [0, 0]).unwrap();
 /// let e = read_group(d.path()).unwrap_err().to_string();
-/// assert!(e.contains("raft_meta") && e.contains("truncated"));
+/// assert!(e.contains("raft_meta at byte 0") && e.contains("truncated"), "{e}");
 /// ```
 pub fn read_group(group_dir: &Path) -> Result<GroupState> {
     let mut st = GroupState {
@@ -113,24 +117,68 @@ pub fn read_group(group_dir: &Path) -> Result<GroupState> {
         notes: vec![],
     };
     let meta = group_dir.join("meta-data").join("raft_meta");
+    let mut term_at = 0;
     if meta.exists() {
         let bytes = read_file(&meta)?;
-        st.stable = Some(decode_stable_meta(&bytes).map_err(|e| raft_err(&meta, e))?);
+        st.stable = Some(decode_stable_meta(&bytes).map_err(|d| ReadFailure::corrupt(&meta, d))?);
+        term_at = super::jraft::parse_protobuf_file(&bytes).map_or(0, |(name, _)| 8 + name.len());
     }
     if let Some((idx, dir)) = newest_snapshot_dir(group_dir)? {
         let file = dir.join("__raft_snapshot_meta");
         if !file.exists() {
-            return Err(raft_err(
+            return Err(ReadFailure::corrupt(
                 &file,
-                "missing: the newest snapshot directory has no meta file",
+                Damage::new("missing: the newest snapshot directory has no meta file"),
             ));
         }
         let bytes = read_file(&file)?;
-        let mut c = decode_snapshot_meta_file(&bytes).map_err(|e| raft_err(&file, e))?;
+        let snap = decode_local_snapshot(&bytes).map_err(|d| ReadFailure::corrupt(&file, d))?;
+        let mut c = snap.conf;
         if c.index != idx {
-            st.notes.push(format!(
-                "snapshot directory says index {idx} but its meta says last_included_index {}",
-                c.index
+            return Err(ReadFailure::corrupt(
+                &file,
+                Damage::at(
+                    snap.meta_offset,
+                    format!(
+                        "last_included_index {} but the directory is snapshot_{idx} (JRaft names it after that index)",
+                        c.index
+                    ),
+                ),
+            ));
+        }
+        for (name, at) in &snap.files {
+            if !dir.join(name).is_file() {
+                return Err(ReadFailure::corrupt(
+                    &file,
+                    Damage::at(
+                        *at,
+                        format!(
+                            "lists {name}, which is not in {}: the snapshot cannot be loaded",
+                            dir.display()
+                        ),
+                    ),
+                ));
+            }
+        }
+        if st.stable.is_none() {
+            return Err(ReadFailure::corrupt(
+                &meta,
+                Damage::new(format!(
+                    "missing, but snapshot_{idx} holds entries up to {idx} of term {}: the node's term and vote are lost (JRaft would restart it at term 0, free to vote twice in one term)",
+                    c.term
+                )),
+            ));
+        }
+        if let Some(m) = st.stable.as_ref().filter(|m| m.term < c.term) {
+            return Err(ReadFailure::corrupt(
+                &meta,
+                Damage::at(
+                    term_at,
+                    format!(
+                        "term {} is below the last_included_term {} of snapshot_{idx}: a node's term never falls below an entry it holds",
+                        m.term, c.term
+                    ),
+                ),
             ));
         }
         c.file = Some(file);
@@ -145,10 +193,15 @@ pub fn read_group(group_dir: &Path) -> Result<GroupState> {
 
 #[cfg(feature = "rocksdb-log")]
 fn read_log(log_dir: &Path, st: &mut GroupState) -> Result<()> {
-    for (key, value) in super::jraft_log::configuration_cf(log_dir)? {
-        match decode_conf_record(&key, &value)
-            .map_err(|e| raft_err(log_dir, format!("Configuration CF: {e}")))?
-        {
+    let pairs = super::jraft_log::configuration_cf(log_dir)
+        .map_err(|e| ReadFailure::unreadable(log_dir, e.to_string()))?;
+    for (key, value) in pairs {
+        match decode_conf_record(&key, &value).map_err(|d| {
+            ReadFailure::corrupt(
+                log_dir,
+                Damage::new(format!("Configuration CF, value of key {key:02x?}: {d}")),
+            )
+        })? {
             ConfRecord::FirstLogIndex(i) => st.first_log_index = Some(i),
             ConfRecord::Entry(mut c) => {
                 c.file = Some(log_dir.to_path_buf());

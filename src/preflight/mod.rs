@@ -7,8 +7,13 @@
 //! one Raft store in its data dir. See [`jraft`] and [`rnacos`] for exactly what is decoded.
 //!
 //! Exit codes ([`PreflightReport::exit_code`]): 0 ok, 1 stale peers, 2 self not in conf,
-//! 3 quorum impossible, 4 unreadable data. CLI errors (bad flags, a missing data dir) exit 64,
-//! a code no verdict uses (README: Exit codes).
+//! 3 quorum impossible, 4 unreadable or corrupt data. CLI errors (bad flags, a missing data
+//! dir) exit 64, a code no verdict uses (README: Exit codes).
+//!
+//! Damaged state is never safe: a file that is short, cut mid-record, undecodable, or that
+//! contradicts the files beside it is [`Verdict::Corrupt`] naming the file and byte offset
+//! ([`damage`], [`rnacos_dir`], [`jraft_dir`]). Only a dir that persisted nothing at all is a
+//! new member. `tests/preflight_fuzz.rs` mutates whole dirs to hold the readers to that.
 //!
 //! Cargo feature `rocksdb-log` (off by default; compiles RocksDB C++ and needs libclang for
 //! bindgen) lets the official reader open each group's RocksDB `log/` read-only and use its
@@ -34,6 +39,7 @@
 //! println!("{report}");
 //! ```
 
+pub mod damage;
 pub mod jraft;
 pub mod jraft_dir;
 #[cfg(feature = "rocksdb-log")]
@@ -43,6 +49,7 @@ pub mod proto;
 pub mod remedy;
 pub mod report;
 pub mod rnacos;
+pub mod rnacos_dir;
 pub mod rnacos_log;
 mod text;
 pub mod verdict;
@@ -130,7 +137,8 @@ impl PreflightOptions {
 
 /// Read and judge the persisted Raft state described by `opts`. Errors only when the data
 /// dir cannot be found or listed, or the target is invalid; unreadable group files become
-/// [`Verdict::Unreadable`] in that group's report.
+/// [`Verdict::Unreadable`], damaged or inconsistent ones [`Verdict::Corrupt`], in that group's
+/// report.
 ///
 /// ```
 /// use nacos_chaos::preflight::{preflight, PreflightOptions};
@@ -268,9 +276,7 @@ pub fn judge_official_group(
         Ok(st) => judge_state(g, st, target, self_peer),
         Err(e) => {
             g.present = true;
-            g.verdict = Verdict::Unreadable {
-                detail: e.to_string(),
-            };
+            g.verdict = e.into();
             g
         }
     }

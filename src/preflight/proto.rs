@@ -15,6 +15,8 @@
 //! assert_eq!(fields[1], (2, Field::Bytes(b"hi")));
 //! ```
 
+use super::damage::Damage;
+
 /// One decoded field value (groups, wire types 3/4, are rejected as malformed).
 ///
 /// ```
@@ -96,6 +98,7 @@ pub fn read_varint(buf: &[u8]) -> Result<(u64, usize), String> {
 pub struct Fields<'a> {
     buf: &'a [u8],
     pos: usize,
+    last: usize,
     failed: bool,
 }
 
@@ -110,12 +113,27 @@ impl<'a> Fields<'a> {
         Fields {
             buf,
             pos: 0,
+            last: 0,
             failed: false,
         }
     }
 
+    /// Offset (in the buffer) of the field most recently yielded or rejected.
+    ///
+    /// ```
+    /// use nacos_chaos::preflight::proto::Fields;
+    /// let mut f = Fields::new(&[0x08, 1, 0x10, 2]);
+    /// f.next();
+    /// f.next();
+    /// assert_eq!(f.last_offset(), 2);
+    /// ```
+    pub fn last_offset(&self) -> usize {
+        self.last
+    }
+
     fn step(&mut self) -> Result<(u32, Field<'a>), String> {
         let at = self.pos;
+        self.last = at;
         let (key, n) =
             read_varint(&self.buf[self.pos..]).map_err(|e| format!("at byte {at}: {e}"))?;
         self.pos += n;
@@ -183,6 +201,50 @@ impl<'a> Iterator for Fields<'a> {
         let r = self.step();
         self.failed = r.is_err();
         Some(r)
+    }
+}
+
+/// Visit every field of `msg`, a message that begins at byte `base` of its file. The first
+/// malformed field, or the first error `f` returns, becomes a [`Damage`]; an error without an
+/// offset is placed at the start of the field being visited.
+///
+/// ```
+/// use nacos_chaos::preflight::proto::{visit, int};
+/// let mut sum = 0;
+/// visit(&[0x08, 2, 0x10, 3], 0, |_, v, _| { sum += int(1, v)?; Ok(()) }).unwrap();
+/// assert_eq!(sum, 5);
+/// let e = visit(&[0x08, 2, 0x12, 9], 100, |_, _, _| Ok(())).unwrap_err();
+/// assert_eq!(e.offset, Some(102));
+/// ```
+pub fn visit<'a>(
+    msg: &'a [u8],
+    base: u64,
+    mut f: impl FnMut(u32, Field<'a>, u64) -> Result<(), Damage>,
+) -> Result<(), Damage> {
+    let mut it = Fields::new(msg);
+    while let Some(next) = it.next() {
+        let at = base.saturating_add(it.last_offset() as u64);
+        let (no, v) = next.map_err(|e| Damage::at(at, e))?;
+        f(no, v, at).map_err(|d| match d.offset {
+            Some(_) => d,
+            None => Damage {
+                offset: Some(at),
+                ..d
+            },
+        })?;
+    }
+    Ok(())
+}
+
+impl From<String> for Damage {
+    fn from(detail: String) -> Damage {
+        Damage::new(detail)
+    }
+}
+
+impl From<&str> for Damage {
+    fn from(detail: &str) -> Damage {
+        Damage::new(detail)
     }
 }
 

@@ -62,7 +62,7 @@ pub fn remedies(
     target: &[String],
 ) -> Vec<Remedy> {
     match verdict {
-        Verdict::Ok | Verdict::Unreadable { .. } => vec![],
+        Verdict::Ok | Verdict::Unreadable { .. } | Verdict::Corrupt { .. } => vec![],
         _ => match flavor {
             FlavorKind::Official => official(group, verdict, target),
             FlavorKind::RNacos => rnacos(verdict, target),

@@ -16,18 +16,35 @@
 //! that prefix, and the records after it are lost. [`loader_stop`] models that reading and
 //! says where it stops, so preflight can predict it from a data dir.
 
-use super::proto::{Field, Fields, read_varint};
+//!
+//! [`check_segment`] is the strict reading preflight judges by: a segment that is shorter than
+//! its data area, whose records stop mid-way or run into the end of the file without the zeros
+//! r-nacos always leaves after its last record (it preallocates 1 MiB and grows the file before
+//! a record would reach its end: `LogInnerManager::write`), whose entries are not consecutive,
+//! or whose index area points anywhere but at a record, is damage with the byte offset where it
+//! was found. Every size and offset read from the file is checked arithmetic; nothing is
+//! allocated from a length field.
+
+use super::damage::Damage;
+use super::proto::{self, Field, Fields, read_varint};
 
 /// Chunk size of r-nacos's log loader.
 const CHUNK: usize = 1024;
 /// Header length before the index area.
 const HEADER_LEN: usize = 32;
+/// Where the records begin. r-nacos writes 4096 into the header and reads from 4096 whatever
+/// the header says (`LogInnerManager::init`, `InnerIdxDto { file_index: 4096 }`).
+pub const DATA_AREA: usize = 4096;
+/// Header magic, "B16D".
+const MAGIC: [u8; 4] = [0x42, 0x31, 0x36, 0x44];
 
 /// One record of a log segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogRecordPos {
     /// Raft log index.
     pub index: u64,
+    /// Raft term.
+    pub term: u64,
     /// Byte offset of the record's length prefix.
     pub offset: u64,
     /// Length including the prefix.
@@ -44,7 +61,9 @@ impl LogRecordPos {
     /// assert_eq!(scan_log(&seg).unwrap()[0].payload(&seg), None);
     /// ```
     pub fn payload(&self, log: &[u8]) -> Option<serde_json::Value> {
-        let rec = log.get(self.offset as usize..(self.offset + self.len) as usize)?;
+        let start = usize::try_from(self.offset).ok()?;
+        let end = start.checked_add(usize::try_from(self.len).ok()?)?;
+        let rec = log.get(start..end)?;
         let (_, n) = read_varint(rec).ok()?;
         let value = Fields::new(rec.get(n..)?).find_map(|f| match f {
             Ok((5, Field::Bytes(v))) => Some(v),
@@ -52,9 +71,66 @@ impl LogRecordPos {
         })?;
         serde_json::from_slice(value).ok()
     }
+
+    /// The members a `Members` record sets, if this is one.
+    ///
+    /// ```
+    /// use nacos_chaos::preflight::rnacos_log::{scan_log, test_segment};
+    /// let seg = test_segment(&[40]);
+    /// assert_eq!(scan_log(&seg).unwrap()[0].members(&seg), None);
+    /// ```
+    pub fn members(&self, log: &[u8]) -> Option<Vec<u64>> {
+        let json = self.payload(log)?;
+        let members = json.pointer("/Normal/data/Members")?.as_array()?;
+        members.iter().map(serde_json::Value::as_u64).collect()
+    }
 }
 
-/// The records of a log segment, in file order, up to the first zero length.
+/// One record starting at `at`: its total length and its body, or `None` at the zero length
+/// that ends the data. Damage if the length prefix or the record runs past the end of `bytes`.
+fn record_at(bytes: &[u8], at: usize) -> Result<Option<(usize, &[u8])>, Damage> {
+    let rest = bytes.get(at..).unwrap_or_default();
+    let (len, n) = read_varint(rest).map_err(|e| Damage::at(at, format!("record length: {e}")))?;
+    if len == 0 {
+        return Ok(None);
+    }
+    let total = usize::try_from(len)
+        .ok()
+        .and_then(|l| l.checked_add(n))
+        .filter(|&t| t <= rest.len())
+        .ok_or_else(|| {
+            Damage::at(
+                at,
+                format!(
+                    "a record claims {len} bytes but only {} remain in the file: the log stops mid-record (truncated?)",
+                    rest.len().saturating_sub(n)
+                ),
+            )
+        })?;
+    Ok(Some((total, &rest[n..total])))
+}
+
+/// Index and term of one record body (a `LogRecord` message at file offset `base`).
+fn record_ids(body: &[u8], base: u64) -> Result<(Option<u64>, u64), Damage> {
+    let (mut index, mut term) = (None, 0);
+    proto::visit(body, base, |no, v, _| {
+        match (no, v) {
+            (1, Field::Varint(i)) => index = Some(i),
+            (2, Field::Varint(t)) => term = t,
+            (1 | 2, other) => {
+                return Err(format!("LogRecord field {no} is not an integer ({other:?})").into());
+            }
+            _ => {}
+        }
+        Ok(())
+    })
+    .map_err(|d| d.context("LogRecord"))?;
+    Ok((index, term))
+}
+
+/// The records of a log segment, in file order, up to the first zero length (or the end of
+/// the file). Lenient about what the records say; damage only when a record cannot be
+/// delimited or decoded, or the file is shorter than its data area.
 ///
 /// ```
 /// use nacos_chaos::preflight::rnacos_log::{scan_log, test_segment};
@@ -62,35 +138,239 @@ impl LogRecordPos {
 /// let recs = scan_log(&seg).unwrap();
 /// assert_eq!(recs.iter().map(|r| (r.index, r.offset, r.len)).collect::<Vec<_>>(),
 ///            vec![(1, 4096, 40), (2, 4136, 50)]);
+/// assert!(scan_log(&seg[..4100]).unwrap_err().to_string().contains("at byte 4096"));
 /// ```
-pub fn scan_log(bytes: &[u8]) -> Result<Vec<LogRecordPos>, String> {
-    let data = data_area(bytes)?;
+pub fn scan_log(bytes: &[u8]) -> Result<Vec<LogRecordPos>, Damage> {
+    header(bytes)?;
     let mut out = vec![];
-    let mut at = data;
+    let mut at = DATA_AREA;
     while at < bytes.len() {
-        let (len, n) =
-            read_varint(&bytes[at..]).map_err(|e| format!("record length at {at}: {e}"))?;
-        if len == 0 {
+        let Some((total, body)) = record_at(bytes, at)? else {
             break;
-        }
-        let end = at + n + len as usize;
-        let body = bytes
-            .get(at + n..end)
-            .ok_or_else(|| format!("record at {at} claims {len} bytes past the end of the file"))?;
-        let mut index = 0;
-        for f in Fields::new(body) {
-            if let (1, Field::Varint(v)) = f.map_err(|e| format!("record at {at}: {e}"))? {
-                index = v;
-            }
-        }
+        };
+        let (index, term) = record_ids(body, (at + (total - body.len())) as u64)?;
         out.push(LogRecordPos {
-            index,
+            index: index.unwrap_or(0),
+            term,
             offset: at as u64,
-            len: (end - at) as u64,
+            len: total as u64,
         });
-        at = end;
+        at += total;
     }
     Ok(out)
+}
+
+/// Header fields preflight uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Header {
+    last_term: u64,
+    first_index: u64,
+    data_area: u16,
+    interval: u16,
+}
+
+fn be_u64(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_be_bytes(a)
+}
+
+fn header(bytes: &[u8]) -> Result<Header, Damage> {
+    if bytes.len() < DATA_AREA {
+        return Err(Damage::at(
+            bytes.len(),
+            format!(
+                "the file ends at byte {}, before the records begin at byte {DATA_AREA} (a segment is never shorter: truncated)",
+                bytes.len()
+            ),
+        ));
+    }
+    if bytes[..4] != MAGIC {
+        return Err(Damage::at(
+            0,
+            format!(
+                "not an r-nacos log segment: magic {:02x?}, expected 42 31 36 44 (B16D)",
+                &bytes[..4]
+            ),
+        ));
+    }
+    Ok(Header {
+        last_term: be_u64(bytes, 6),
+        first_index: be_u64(bytes, 14),
+        data_area: u16::from_be_bytes([bytes[22], bytes[23]]),
+        interval: u16::from_be_bytes([bytes[24], bytes[25]]),
+    })
+}
+
+/// The index area as r-nacos reads it (`LogInnerManager::read_indexs`): `(offset of the entry
+/// in the file, file offset of the record it points at)` per entry, until the first zero.
+fn index_entries(bytes: &[u8]) -> Result<Vec<(usize, u64)>, Damage> {
+    let area = &bytes[HEADER_LEN..DATA_AREA];
+    let last_end = area.len() - 10;
+    let mut out = vec![];
+    let (mut off, mut file_index) = (0usize, DATA_AREA as u64);
+    let (mut next, _) =
+        read_varint(area).map_err(|e| Damage::at(HEADER_LEN, format!("index area: {e}")))?;
+    while next > 0 {
+        file_index = file_index.checked_add(next).ok_or_else(|| {
+            Damage::at(
+                HEADER_LEN + off,
+                "index-area entry points past any possible file size",
+            )
+        })?;
+        out.push((HEADER_LEN + off, file_index));
+        off += read_varint(&area[off..]).map(|(_, n)| n).unwrap_or(1);
+        if off > last_end {
+            break;
+        }
+        next = read_varint(&area[off..]).map(|(v, _)| v).unwrap_or(0);
+    }
+    Ok(out)
+}
+
+/// A log segment read strictly (see [`check_segment`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// First entry (header).
+    pub first_index: u64,
+    /// The records, in order.
+    pub records: Vec<LogRecordPos>,
+    /// Offset of the zero that ends the records.
+    pub end: u64,
+}
+
+impl Segment {
+    /// Index of the last record, if any.
+    pub fn last_index(&self) -> Option<u64> {
+        self.records.last().map(|r| r.index)
+    }
+}
+
+/// Read a segment strictly: any damage, or any contradiction between its header, index
+/// area and records, is an error naming the byte offset. `start_index` is where the index
+/// file's `LogRange` says this segment starts.
+///
+/// ```
+/// use nacos_chaos::preflight::rnacos_log::{check_segment, test_segment};
+/// let seg = test_segment(&[40, 50]);
+/// let s = check_segment(&seg, Some(1)).unwrap();
+/// assert_eq!((s.records.len(), s.end), (2, 4186));
+/// // cut in the middle of the second record
+/// let e = check_segment(&seg[..4150], Some(1)).unwrap_err();
+/// assert_eq!(e.offset, Some(4136));
+/// // cut right after it: no end marker
+/// assert_eq!(check_segment(&seg[..4186], Some(1)).unwrap_err().offset, Some(4186));
+/// // the index says the segment starts elsewhere
+/// assert_eq!(check_segment(&seg, Some(7)).unwrap_err().offset, Some(14));
+/// ```
+pub fn check_segment(bytes: &[u8], start_index: Option<u64>) -> Result<Segment, Damage> {
+    let h = header(bytes)?;
+    if usize::from(h.data_area) != DATA_AREA {
+        return Err(Damage::at(
+            22,
+            format!(
+                "header says the records begin at byte {}; r-nacos always writes {DATA_AREA}",
+                h.data_area
+            ),
+        ));
+    }
+    if h.interval == 0 {
+        return Err(Damage::at(
+            24,
+            "index interval 0 (r-nacos writes 128 and divides by it at start)",
+        ));
+    }
+    if let Some(s) = start_index.filter(|s| *s != h.first_index) {
+        return Err(Damage::at(
+            14,
+            format!(
+                "header says this segment starts at entry {}, the index file's LogRange says {s}",
+                h.first_index
+            ),
+        ));
+    }
+    let mut records: Vec<LogRecordPos> = vec![];
+    let mut at = DATA_AREA;
+    let end = loop {
+        if at >= bytes.len() {
+            return Err(Damage::at(
+                bytes.len(),
+                format!(
+                    "the records run to the end of the file after {} record(s) with no end marker (r-nacos always leaves zeros after its last record): truncated",
+                    records.len()
+                ),
+            ));
+        }
+        let Some((total, body)) = record_at(bytes, at)? else {
+            break at;
+        };
+        let (index, term) = record_ids(body, (at + (total - body.len())) as u64)?;
+        let expected = h
+            .first_index
+            .checked_add(records.len() as u64)
+            .ok_or_else(|| Damage::at(at, "entry index overflows"))?;
+        let Some(index) = index else {
+            return Err(Damage::at(
+                at,
+                format!("record of entry {expected} has no index (field 1)"),
+            ));
+        };
+        if index != expected {
+            return Err(Damage::at(
+                at,
+                format!(
+                    "record holds entry {index} where entry {expected} belongs: a duplicated, lost or damaged record"
+                ),
+            ));
+        }
+        let prev_term = records.last().map_or(h.last_term, |r| r.term);
+        if term < prev_term {
+            return Err(Damage::at(
+                at,
+                format!("entry {index} has term {term}, lower than the {prev_term} before it"),
+            ));
+        }
+        records.push(LogRecordPos {
+            index,
+            term,
+            offset: at as u64,
+            len: total as u64,
+        });
+        at += total;
+    };
+    for (k, (entry_at, points_at)) in index_entries(bytes)?.into_iter().enumerate() {
+        let nth = (k as u64 + 1).saturating_mul(u64::from(h.interval));
+        let want = match usize::try_from(nth)
+            .ok()
+            .map(|n| records.get(n).map(|r| r.offset))
+        {
+            Some(Some(o)) => Some(o),
+            Some(None) if nth == records.len() as u64 => Some(end as u64),
+            _ => None,
+        };
+        if want != Some(points_at) {
+            return Err(Damage::at(
+                entry_at,
+                match want {
+                    Some(w) => format!(
+                        "index-area entry {} points at byte {points_at}, but record {} begins at byte {w}",
+                        k + 1,
+                        nth.saturating_add(1)
+                    ),
+                    None => format!(
+                        "index-area entry {} stands for {nth} records, but the segment holds only {}: records are missing",
+                        k + 1,
+                        records.len()
+                    ),
+                },
+            ));
+        }
+    }
+    Ok(Segment {
+        first_index: h.first_index,
+        records,
+        end: end as u64,
+    })
 }
 
 /// Where r-nacos's loader will take this segment to end: the number of records it will
@@ -107,30 +387,25 @@ pub fn scan_log(bytes: &[u8]) -> Result<Vec<LogRecordPos>, String> {
 /// let fine = test_segment(&[1000, 25, 60]);
 /// assert_eq!(loader_stop(&fine).unwrap().0, 3);
 /// ```
-pub fn loader_stop(bytes: &[u8]) -> Result<(u64, u64), String> {
-    let data = data_area(bytes)?;
-    let interval = u16::from_be_bytes([bytes[24], bytes[25]]) as u64;
+pub fn loader_stop(bytes: &[u8]) -> Result<(u64, u64), Damage> {
+    let h = header(bytes)?;
+    let interval = u64::from(h.interval);
     // The loader starts at the last indexed record.
-    let (mut counted, mut from) = (0u64, data);
-    let mut at = HEADER_LEN;
-    while at + 10 < data {
-        let (step, n) =
-            read_varint(&bytes[at..]).map_err(|e| format!("index area at {at}: {e}"))?;
-        if step == 0 {
-            break;
-        }
-        counted += interval;
-        from += step as usize;
-        at += n;
-    }
+    let entries = index_entries(bytes)?;
+    let counted0 = (entries.len() as u64).saturating_mul(interval);
+    let from = entries.last().map_or(DATA_AREA as u64, |e| e.1);
+    let mut counted = counted0;
     let mut buf = vec![0u8; CHUNK];
-    let (mut start, mut end, mut next_read, mut cursor) = (0usize, 0usize, from, from as u64);
+    let mut cursor = from;
+    let mut next_read = usize::try_from(from).unwrap_or(usize::MAX);
+    let (mut start, mut end) = (0usize, 0usize);
     loop {
-        let chunk = &bytes[next_read.min(bytes.len())..(next_read + CHUNK).min(bytes.len())];
+        let lo = next_read.min(bytes.len());
+        let chunk = &bytes[lo..next_read.saturating_add(CHUNK).min(bytes.len())];
         if chunk.is_empty() {
             return Ok((counted, cursor));
         }
-        next_read += chunk.len();
+        next_read = next_read.saturating_add(chunk.len());
         // Keep the unconsumed tail (and whatever follows it in the buffer) at the front.
         buf.copy_within(start.., 0);
         end -= start;
@@ -144,25 +419,20 @@ pub fn loader_stop(bytes: &[u8]) -> Result<(u64, u64), String> {
             let Ok((len, n)) = read_varint(&buf[start..end]) else {
                 break; // length prefix not complete yet
             };
-            let total = n + len as usize;
+            let Some(total) = usize::try_from(len).ok().and_then(|l| l.checked_add(n)) else {
+                break; // can never complete
+            };
             if end - start < total {
                 break;
             }
             start += total;
-            cursor += total as u64;
-            counted += 1;
+            cursor = cursor.saturating_add(total as u64);
+            counted = counted.saturating_add(1);
         }
         if start >= buf.len() || buf[start] == 0 {
             return Ok((counted, cursor));
         }
     }
-}
-
-fn data_area(bytes: &[u8]) -> Result<usize, String> {
-    if bytes.len() < HEADER_LEN || bytes[..4] != [0x42, 0x31, 0x36, 0x44] {
-        return Err("not an r-nacos log segment (no B16D header)".into());
-    }
-    Ok(u16::from_be_bytes([bytes[22], bytes[23]]) as usize)
 }
 
 /// A synthetic segment (first index 1, data at 4096) holding records of the given total
@@ -232,11 +502,7 @@ fn push_varint(out: &mut Vec<u8>, mut v: u64) {
 /// assert_eq!(last_members(&bytes, &recs), Some(vec![1, 2]));
 /// ```
 pub fn last_members(bytes: &[u8], records: &[LogRecordPos]) -> Option<Vec<u64>> {
-    records.iter().rev().find_map(|r| {
-        let json = r.payload(bytes)?;
-        let members = json.pointer("/Normal/data/Members")?.as_array()?;
-        members.iter().map(serde_json::Value::as_u64).collect()
-    })
+    records.iter().rev().find_map(|r| r.members(bytes))
 }
 
 /// What r-nacos will make of one log segment at its next start.
@@ -279,10 +545,12 @@ impl LoadPrediction {
 /// let p = predict_load(&test_segment(&[1000, 24, 60, 70])).unwrap();
 /// assert_eq!((p.records, p.loaded, p.lost), (4, 2, Some((3, 4))));
 /// ```
-pub fn predict_load(bytes: &[u8]) -> Result<LoadPrediction, String> {
+pub fn predict_load(bytes: &[u8]) -> Result<LoadPrediction, Damage> {
     let records = scan_log(bytes)?;
     let (loaded, _) = loader_stop(bytes)?;
-    let seen = &records[..(loaded as usize).min(records.len())];
+    let seen = &records[..usize::try_from(loaded)
+        .unwrap_or(usize::MAX)
+        .min(records.len())];
     let lost = records
         .get(seen.len()..)
         .filter(|r| !r.is_empty())

@@ -132,6 +132,16 @@ impl fmt::Display for GroupReport {
                 writeln!(f, "    stale: {}; missing: {}", list(stale), list(missing))?;
             }
             Verdict::Unreadable { detail } => writeln!(f, "    {detail}")?,
+            Verdict::Corrupt {
+                file,
+                offset: Some(o),
+                detail,
+            } => writeln!(f, "    {file} at byte {o}: {detail}")?,
+            Verdict::Corrupt {
+                file,
+                offset: None,
+                detail,
+            } => writeln!(f, "    {file}: {detail}")?,
         }
         for n in &self.notes {
             writeln!(f, "    note: {n}")?;

@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 /// use nacos_chaos::preflight::verdict::Verdict;
 /// assert_eq!(Verdict::Ok.exit_code(), 0);
 /// assert_eq!(Verdict::Unreadable { detail: "x".into() }.exit_code(), 4);
+/// let c = Verdict::Corrupt { file: "/d/index".into(), offset: Some(9), detail: "x".into() };
+/// assert_eq!((c.exit_code(), c.label()), (4, "CORRUPT"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
@@ -58,10 +60,22 @@ pub enum Verdict {
         /// What is wrong, naming the file.
         detail: String,
     },
+    /// A state file is damaged (short, cut mid-record, undecodable) or contradicts the
+    /// files beside it (an empty index beside a log of records, a snapshot the index names
+    /// but that is missing): what the node will boot with cannot be known from it.
+    Corrupt {
+        /// The damaged file.
+        file: String,
+        /// Byte offset in that file where the damage was found, when known.
+        offset: Option<u64>,
+        /// What is wrong.
+        detail: String,
+    },
 }
 
 impl Verdict {
-    /// Process exit code: 0 ok, 1 stale, 2 self-not-in-conf, 3 quorum impossible, 4 unreadable.
+    /// Process exit code: 0 ok, 1 stale, 2 self-not-in-conf, 3 quorum impossible, 4 unreadable
+    /// or corrupt.
     ///
     /// ```
     /// use nacos_chaos::preflight::verdict::Verdict;
@@ -74,7 +88,7 @@ impl Verdict {
             Verdict::StalePeers { .. } => 1,
             Verdict::SelfNotInConf { .. } => 2,
             Verdict::QuorumImpossible { .. } => 3,
-            Verdict::Unreadable { .. } => 4,
+            Verdict::Unreadable { .. } | Verdict::Corrupt { .. } => 4,
         }
     }
 
@@ -91,6 +105,7 @@ impl Verdict {
             Verdict::SelfNotInConf { .. } => "SELF NOT IN CONF",
             Verdict::QuorumImpossible { .. } => "QUORUM IMPOSSIBLE",
             Verdict::Unreadable { .. } => "UNREADABLE",
+            Verdict::Corrupt { .. } => "CORRUPT",
         }
     }
 

@@ -11,7 +11,7 @@ use super::*;
 #[case::raft_meta_missing_votedfor(Some(protobuf_file("jraft.StablePBMeta", &[8, 1])), None, "votedfor")]
 #[case::snapshot_meta_truncated(None, Some({ let s = snapshot_meta(5, 1, &ABC, &[]); s[..s.len() - 4].to_vec() }), "__raft_snapshot_meta")]
 #[case::snapshot_meta_garbage(None, Some(vec![0xFF; 64]), "__raft_snapshot_meta")]
-fn corrupt_files_are_unreadable_and_named(
+fn corrupt_files_are_corrupt_and_named(
     #[case] meta: Option<Vec<u8>>,
     #[case] snap: Option<Vec<u8>>,
     #[case] needle: &str,
@@ -30,11 +30,14 @@ fn corrupt_files_are_unreadable_and_named(
         None,
     );
     let bad = r.groups.iter().find(|g| g.group == "nacos_config").unwrap();
-    let Verdict::Unreadable { detail } = &bad.verdict else {
-        panic!("expected unreadable: {r}")
+    let Verdict::Corrupt { file, detail, .. } = &bad.verdict else {
+        panic!("expected corrupt: {r}")
     };
-    assert!(detail.contains(needle), "{detail}");
-    // the healthy group is still judged, and the worst verdict is "unreadable"
+    assert!(
+        format!("{file}: {detail}").contains(needle),
+        "{file}: {detail}"
+    );
+    // the healthy group is still judged, and the worst verdict is "corrupt" (exit code 4)
     assert_eq!(
         r.groups
             .iter()

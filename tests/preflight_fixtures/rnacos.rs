@@ -70,6 +70,7 @@ fn rnacos_run(
 ) -> nacos_chaos::preflight::PreflightReport {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("index"), index).unwrap();
+    write_log(d.path(), u64::from_be_bytes(index[..8].try_into().unwrap()));
     let mut o = PreflightOptions::new(d.path(), FlavorKind::RNacos, target).unwrap();
     if let Some(s) = me {
         o = o.with_self(s).unwrap();
@@ -112,10 +113,16 @@ fn rnacos_verdicts(#[case] target: &str, #[case] me: Option<&str>, #[case] code:
     assert!(
         g.notes
             .iter()
-            .any(|n| n.contains("log_1") && n.contains("not read")),
-        "a missing log segment is named: {:?}",
+            .any(|n| n.contains("log_1: r-nacos will load all 12 record(s)")),
+        "{:?}",
         g.notes
     );
+}
+
+/// A `log_1` holding entries `1..=n` (every entry the index says was applied).
+fn write_log(dir: &Path, n: u64) {
+    let recs: Vec<Vec<u8>> = (1..=n).map(|i| log_record(i, "{}")).collect();
+    std::fs::write(dir.join("log_1"), log_segment(&recs)).unwrap();
 }
 
 #[test]
@@ -159,8 +166,14 @@ fn rnacos_snapshot_header_fresh_index_and_corruption() {
     let mut snap = vec![];
     varint(hdr.len() as u64, &mut snap);
     snap.extend_from_slice(&hdr);
-    snap.extend_from_slice(b"\x10records follow");
+    let mut record = vec![]; // LogSnapshotItem{tree, key, value}
+    f_bytes(&mut record, 1, b"config");
+    f_bytes(&mut record, 4, b"k");
+    f_bytes(&mut record, 5, b"v");
+    varint(record.len() as u64, &mut snap);
+    snap.extend_from_slice(&record);
     std::fs::write(d.path().join("snapshot_7"), &snap).unwrap();
+    write_log(d.path(), 50);
     let o = PreflightOptions::new(
         d.path(),
         FlavorKind::RNacos,
@@ -178,23 +191,25 @@ fn rnacos_snapshot_header_fresh_index_and_corruption() {
         )
     );
     assert_eq!(r.exit_code(), 0);
-    // corrupt snapshot header: unreadable, naming the file
+    // corrupt snapshot header: corrupt, naming the file
     std::fs::write(d.path().join("snapshot_7"), [0x7F, 1, 2]).unwrap();
     let r = preflight(&o).unwrap();
     assert!(
-        matches!(&r.groups[0].verdict, Verdict::Unreadable { detail } if detail.contains("snapshot_7")),
+        matches!(&r.groups[0].verdict, Verdict::Corrupt { file, offset: Some(0), .. } if file.ends_with("snapshot_7")),
         "{r}"
     );
-    // truncated index: unreadable, naming the file
+    // truncated index: corrupt, naming the file
     let full = rnacos_index(50, 2, 1, &[1, 2, 3], &[], &RN_ADDRS, 0);
     std::fs::write(d.path().join("index"), &full[..30]).unwrap();
     let r = preflight(&o).unwrap();
     assert!(
-        matches!(&r.groups[0].verdict, Verdict::Unreadable { detail } if detail.contains("index") && detail.contains("truncated")),
+        matches!(&r.groups[0].verdict, Verdict::Corrupt { file, detail, .. } if file.ends_with("index") && detail.contains("truncated")),
         "{r}"
     );
     assert_eq!(r.exit_code(), 4);
-    // a never-initialised index (<= 20 bytes) is a fresh node
+    // a never-initialised index (<= 20 bytes) in a dir holding nothing else is a fresh node
+    std::fs::remove_file(d.path().join("log_1")).unwrap();
+    std::fs::remove_file(d.path().join("snapshot_7")).unwrap();
     std::fs::write(d.path().join("index"), [8, 0, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap();
     let r = preflight(&o).unwrap();
     assert!(!r.groups[0].present && r.exit_code() == 0);

@@ -58,3 +58,29 @@ fn a_directory_that_is_not_rocksdb_is_a_clear_error() {
     let r = preflight(&opts).unwrap();
     assert_eq!(r.worst().exit_code(), 4, "{r}");
 }
+
+#[test]
+fn a_legacy_v1_configuration_entry_in_the_log_is_read() {
+    let home = tempfile::tempdir().unwrap();
+    let g = home
+        .path()
+        .join("data/protocol/raft/naming_service_metadata");
+    std::fs::create_dir_all(g.join("log")).unwrap();
+    let new = ["10.0.1.1:7848", "10.0.1.2:7848", "10.0.1.3:7848"];
+    write_log(
+        &g.join("log"),
+        &[
+            log_entry(3, 1, 3, &ABC, &[]),
+            v1_log_entry(40, 2, 3, &new, &[]),
+        ],
+    );
+    let opts = PreflightOptions::new(
+        home.path(),
+        FlavorKind::Official,
+        "10.0.1.1:8848,10.0.1.2:8848,10.0.1.3:8848",
+    )
+    .unwrap();
+    let r = preflight(&opts).unwrap();
+    // The index-40 V1 entry (the new addresses) is the configuration that counts.
+    assert_eq!(r.worst().exit_code(), 0, "{r}");
+}
