@@ -510,6 +510,7 @@ fn leader_check_does_not_count_the_isolated_claim() {
     let obs = Observation {
         at_ms: 1_000,
         wall: UNIX_EPOCH,
+        upgrade: Default::default(),
         nodes,
     };
     let v = leader(&[], &[obs], &[], &Thresholds::default());
