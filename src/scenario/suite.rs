@@ -342,7 +342,7 @@ impl Suite {
             if self.cluster.flavor != FlavorKind::Official {
                 return Err(self.err_at(
                     text,
-                    &[Key("cluster"), Key("mode")],
+                    &[Key("cluster"), Key("mode"), Seg::Value],
                     format!(
                         "cluster.mode = \"standalone\" needs flavor = \"official\" (this suite: \"{}\")",
                         self.cluster.flavor
@@ -353,7 +353,7 @@ impl Suite {
             if n != 1 {
                 return Err(self.err_at(
                     text,
-                    &[Key("cluster"), Key("mode")],
+                    &[Key("cluster"), Key("mode"), Seg::Value],
                     format!("cluster.mode = \"standalone\" runs one node; cluster.nodes = {n}"),
                     "set nodes = 1, or mode = \"cluster\"",
                 ));
