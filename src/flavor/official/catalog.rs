@@ -42,9 +42,9 @@ pub(super) fn groups(version: &str, standalone: bool) -> Vec<String> {
         || !version.trim().trim_start_matches('v').starts_with('1'),
         |v| v.major >= 2,
     );
-    let switch_group = v.map_or(true, |v| v.standalone_switch_group());
+    let switch_group = v.is_none_or(|v| v.standalone_switch_group());
     let mut g = Vec::new();
-    if !standalone || switch_group && v2 {
+    if !standalone || (switch_group && v2) {
         g.push("naming_persistent_service");
     }
     if v2 {
