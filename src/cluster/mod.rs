@@ -77,6 +77,20 @@ impl ClusterSpec {
     }
 
     /// Check the spec before touching Docker.
+    ///
+    /// ```
+    /// use nacos_chaos::cluster::ClusterSpec;
+    /// use nacos_chaos::flavor::{ClusterMode, FlavorKind};
+    /// let mut s = ClusterSpec::rnacos("2.0.4", 1);
+    /// s.flavor = FlavorKind::Official;
+    /// s.mode = ClusterMode::Standalone;
+    /// assert!(s.validate().is_ok());
+    /// s.nodes = 3;
+    /// assert!(s.validate().unwrap_err().to_string().contains("standalone mode is one"));
+    /// s.nodes = 1;
+    /// s.flavor = FlavorKind::RNacos;
+    /// assert!(s.validate().is_err());
+    /// ```
     pub fn validate(&self) -> Result<()> {
         if ![1, 3, 5].contains(&self.nodes) {
             return Err(Error::Config(format!(

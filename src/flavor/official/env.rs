@@ -46,7 +46,9 @@ pub const AUTH_IDENTITY_KEY: &str = "nacos-chaos-identity";
 /// ```
 pub const AUTH_IDENTITY_VALUE: &str = "nacos-chaos-peer";
 
-/// Keys accepted under `nacos.core.protocol.raft.data.` (contract §6, `RaftSysConstants`).
+/// Keys accepted under `nacos.core.protocol.raft.data.` (contract §6, `RaftSysConstants`; the
+/// same key set in `core/.../distributed/raft/RaftSysConstants.java` @1.4.1, 2.0.4, 2.4.1, and
+/// the same `max(value, 5000)` election-timeout clamp in `JRaftServer.init` @1.4.1).
 /// `request_failoverRetries` is deliberately absent: the server defines it but never reads it.
 ///
 /// ```
