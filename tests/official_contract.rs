@@ -100,6 +100,30 @@ const GROUPS_2X: [&str; 5] = [
     "nacos_config",
 ];
 
+#[test]
+fn groups_of_older_versions_and_standalone() {
+    use nacos_chaos::flavor::ClusterMode;
+    // 1.4.1: JRaft only for persistent naming and embedded config.
+    assert_eq!(
+        Official::default().groups("1.4.1"),
+        ["naming_persistent_service", "nacos_config"]
+    );
+    assert_eq!(Official::default().groups("2.0.4"), GROUPS_2X);
+    assert_eq!(Official::default().groups("2.1.2"), GROUPS_2X);
+    let s = Official::default().mode(ClusterMode::Standalone);
+    assert_eq!(
+        s.groups("2.0.4"),
+        [
+            "naming_persistent_service_v2",
+            "naming_service_metadata",
+            "naming_instance_metadata"
+        ]
+    );
+    // 2.4.1: SwitchManager runs naming_persistent_service in standalone too.
+    assert_eq!(s.groups("2.4.1")[0], "naming_persistent_service");
+    assert!(!s.groups("3.0.3").contains(&"nacos_config".to_string()));
+}
+
 #[rstest]
 #[case("2.2.0", false)]
 #[case("2.4.0.1", false)]
@@ -239,10 +263,12 @@ fn capabilities() {
 fn registry_field_set_directly_is_normalised() {
     let f = Official {
         registry: Some("mirror.local/".into()),
+        ..Official::default()
     };
     assert_eq!(f.image("2.4.1"), "mirror.local/nacos/nacos-server:v2.4.1");
     let hub = Official {
         registry: Some(" ".into()),
+        ..Official::default()
     };
     assert_eq!(hub.image("2.4.1"), "nacos/nacos-server:v2.4.1");
 }

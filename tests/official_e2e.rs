@@ -69,9 +69,16 @@ fn main() {
                 continue;
             }
             if !missing.is_empty() && registry.is_none() {
+                let loads: Vec<String> = std::iter::once(from.as_str())
+                    .chain(to.as_deref())
+                    .map(|v| format!("docker load -i {}", nacos_chaos::image::official_tar(v)))
+                    .collect();
                 eprintln!(
-                    "SKIP {name}: image(s) {} not present locally; `docker load` them or set NACOS_CHAOS_REGISTRY",
-                    missing.join(", ")
+                    "SKIP {name}: image(s) {} not present locally; fix: `{}`, or set \
+                     NACOS_CHAOS_REGISTRY / --registry to a mirror (`nacos-chaos image --flavor \
+                     official --version V` says how)",
+                    missing.join(", "),
+                    loads.join("` and `")
                 );
                 trials.push(
                     Trial::test(format!("{name} (needs {})", missing.join(", ")), || Ok(()))

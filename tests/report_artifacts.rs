@@ -46,6 +46,7 @@ fn observation(at_ms: u64, nodes: Vec<NodeObservation>) -> Observation {
     Observation {
         at_ms,
         wall: SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_000 + at_ms),
+        upgrade: Default::default(),
         nodes,
     }
 }

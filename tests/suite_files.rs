@@ -202,6 +202,10 @@ const FAILURES: &[(&str, &str)] = &[
     ),
     ("availability", "get_config outage 61000 ms > 60000 ms"),
     (
+        "availability",
+        "register_persistent success ratio 0.2 < 0.8; register_persistent outage 95000 ms > 60000 ms",
+    ),
+    (
         "durability",
         "84 lost acknowledged write(s), 0 phantom value(s)",
     ),
@@ -214,6 +218,14 @@ const FAILURES: &[(&str, &str)] = &[
     (
         "signatures",
         "known failure text(s) matched: no-leader-group ×4, no-leader-raft-group ×2",
+    ),
+    (
+        "signatures",
+        "known failure text(s) matched: prevote-not-in-conf ×40",
+    ),
+    (
+        "convergence",
+        "upgrade state differs (2 states among reachable nodes)",
     ),
 ];
 

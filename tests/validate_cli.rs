@@ -175,14 +175,14 @@ fn render_errors_point_at_what_caused_them() {
     let version = write(
         &dir,
         "version.toml",
-        "name = \"t\"\n[cluster]\nflavor = \"official\"\n[versions]\nfrom = [\"2.4.1\", \"1.4.2\"]\n[[steps]]\naction = \"start\"\n",
+        "name = \"t\"\n[cluster]\nflavor = \"official\"\n[versions]\nfrom = [\"2.4.1\", \"1.4.0\"]\n[[steps]]\naction = \"start\"\n",
     );
     let (code, out, err) = run(&["validate", &tuning, &version]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains(&format!("{tuning}:4:39: ")), "{err}");
     assert!(err.contains("election_timeout_ms"), "{err}");
     assert!(err.contains(&format!("{version}:5:18: ")), "{err}");
-    assert!(err.contains("1.4.2"), "{err}");
+    assert!(err.contains("1.4.0"), "{err}");
 }
 
 #[test]
@@ -197,4 +197,101 @@ fn a_missing_suite_is_invalid_not_a_crash() {
 fn validate_without_suites_is_a_usage_error() {
     let (code, _, err) = run(&["validate"]);
     assert_eq!(code, 64, "{err}");
+}
+
+/// Official 1.4.1, 2.0.4 and 2.1.2 validate and render, in both identity modes: no gRPC
+/// port before 2.0, and every rendered `NACOS_SERVER_IP` passes the server's own check
+/// (`server_ip_accepted`, `InetUtils.getNacosIp`).
+#[test]
+fn older_official_versions_validate_and_render() {
+    use nacos_chaos::flavor::official::server_ip_accepted;
+    let dir = tempfile::tempdir().unwrap();
+    for identity in ["ip", "hostname"] {
+        let file = write(
+            &dir,
+            &format!("old-{identity}.toml"),
+            &format!(
+                "name = \"t\"\n[cluster]\nflavor = \"official\"\nidentity = \"{identity}\"\n[versions]\nfrom = [\"1.4.1\", \"2.0.4\"]\nto = [\"2.1.2\"]\n[[steps]]\naction = \"start\"\n"
+            ),
+        );
+        let (code, out, err) = run(&["validate", &file]);
+        assert_eq!(code, 0, "{out}{err}");
+        let (code, out, err) = run(&["validate", "--render", &file]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let versions = v["suites"][0]["versions"].as_array().unwrap();
+        assert_eq!(versions.len(), 3);
+        for ver in versions {
+            let version = ver["version"].as_str().unwrap();
+            for n in ver["nodes"].as_array().unwrap() {
+                let ports: Vec<u64> = n["ports"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p.as_u64().unwrap())
+                    .collect();
+                let grpc = ports.contains(&9848) || ports.contains(&9849);
+                assert_eq!(grpc, version != "1.4.1", "{version}: {ports:?}");
+                assert!(ports.contains(&8848) && ports.contains(&7848), "{ports:?}");
+                assert_eq!(n["env"]["MODE"], "cluster");
+                match n["env"].get("NACOS_SERVER_IP").and_then(|v| v.as_str()) {
+                    Some(ip) => {
+                        assert!(server_ip_accepted(ip), "{version}: {ip}");
+                        assert_eq!(identity, "ip");
+                    }
+                    None => assert_eq!(identity, "hostname", "{version}"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn standalone_suite_renders_one_node_without_membership() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        &dir,
+        "standalone.toml",
+        "name = \"t\"\n[cluster]\nflavor = \"official\"\nnodes = 1\nmode = \"standalone\"\n[versions]\nfrom = [\"2.0.4\"]\nto = [\"2.4.1\"]\n[[steps]]\naction = \"start\"\n",
+    );
+    let (code, out, err) = run(&["validate", "--render", &file]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for ver in v["suites"][0]["versions"].as_array().unwrap() {
+        let nodes = ver["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), 1);
+        let n = &nodes[0];
+        assert_eq!(n["env"]["MODE"], "standalone");
+        assert!(n["env"].get("NACOS_SERVERS").is_none(), "{n}");
+        assert!(n["files"].as_array().unwrap().is_empty(), "{n}");
+    }
+}
+
+#[test]
+fn bad_standalone_suites_are_reported_at_the_mode_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let rnacos = write(
+        &dir,
+        "rnacos.toml",
+        "name = \"t\"\n[cluster]\nflavor = \"rnacos\"\nnodes = 1\nmode = \"standalone\"\n[versions]\nfrom = [\"0.8.8\"]\n[[steps]]\naction = \"start\"\n",
+    );
+    let three = write(
+        &dir,
+        "three.toml",
+        "name = \"t\"\n[cluster]\nflavor = \"official\"\nmode = \"standalone\"\n[versions]\nfrom = [\"2.0.4\"]\n[[steps]]\naction = \"start\"\n",
+    );
+    let old = write(
+        &dir,
+        "old.toml",
+        "name = \"t\"\n[cluster]\nflavor = \"official\"\nnodes = 1\nmode = \"standalone\"\n[versions]\nfrom = [\"1.4.1\"]\n[[steps]]\naction = \"start\"\n",
+    );
+    let (code, out, err) = run(&["validate", &rnacos, &three, &old]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains(&format!("{rnacos}:5:8: ")), "{err}");
+    assert!(err.contains("needs flavor = \"official\""), "{err}");
+    assert!(err.contains(&format!("{three}:4:8: ")), "{err}");
+    assert!(err.contains("runs one node; cluster.nodes = 3"), "{err}");
+    // 1.x standalone has no raft group: refused at the version.
+    assert!(err.contains(&format!("{old}:7:9: ")), "{err}");
+    assert!(err.contains("runs no raft group"), "{err}");
 }

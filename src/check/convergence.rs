@@ -4,7 +4,9 @@
 //! and for every group any node reports, every node must report it with the same set of
 //! members (order ignored). Content is judged on the final reads: for each (read kind, key),
 //! every node that appears in `final_reads` must have read it successfully and the value
-//! sets must be equal (order ignored).
+//! sets must be equal (order ignored). Where nodes report a 1.x → 2.x upgrade state
+//! (official 2.0.x/2.1.x), every reachable one must report the same
+//! ([`super::upgrade_agreement`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,7 +26,7 @@ use crate::workload::{FinalRead, OpKind};
 ///     role: Role::Follower, term: Some(1), leader: Some("1".into()),
 ///     members: members.iter().map(|m| m.to_string()).collect(), learners: vec![],
 ///     discarded_leader: None }] };
-/// let at = |nodes| Observation { at_ms: 0, wall: std::time::SystemTime::UNIX_EPOCH, nodes };
+/// let at = |nodes| Observation { at_ms: 0, wall: std::time::SystemTime::UNIX_EPOCH, upgrade: Default::default(), nodes };
 /// let agree = at(vec![n(1, &["1", "2"]), n(2, &["2", "1"])]);
 /// assert_eq!(convergence(&[agree], &[], &[], None).status, Status::Pass);
 /// let differ = at(vec![n(1, &["1", "2"]), n(2, &["2", "3"])]);
@@ -43,7 +45,7 @@ use crate::workload::{FinalRead, OpKind};
 ///     error: None, groups: vec![GroupView { group: "g".into(), role: Role::Follower,
 ///     term: Some(1), leader: Some("1".into()), members: vec!["1".into(), "2".into()],
 ///     learners: vec![], discarded_leader: None }] };
-/// let obs = [Observation { at_ms: 0, wall: std::time::SystemTime::UNIX_EPOCH,
+/// let obs = [Observation { at_ms: 0, wall: std::time::SystemTime::UNIX_EPOCH, upgrade: Default::default(),
 ///     nodes: vec![n(1), n(2)] }];
 /// let boot = |i: usize, m: &[&str]| BootMembership { node: format!("n{i}"),
 ///     members: Some(m.iter().map(|s| s.to_string()).collect()) };
@@ -141,6 +143,18 @@ pub fn convergence(
     ev.extend(boot_ev);
     problems.extend(boot_problem);
 
+    // 1.x → 2.x upgrade state (official 2.0.x/2.1.x): reachable nodes must agree.
+    let mut upgrade_bad = 0;
+    match super::upgrade_agreement(last) {
+        None => {}
+        Some(Ok(e)) => ev.extend(e),
+        Some(Err((why, e))) => {
+            upgrade_bad = 1;
+            ev.extend(e);
+            problems.push(why);
+        }
+    }
+
     // Content.
     let nodes: BTreeSet<&str> = final_reads.iter().map(|r| r.node.as_str()).collect();
     let keys: BTreeSet<(OpKind, &str)> = final_reads
@@ -204,6 +218,9 @@ pub fn convergence(
     metrics.insert("membership_disagreements".into(), membership_bad as f64);
     metrics.insert("keys".into(), keys.len() as f64);
     metrics.insert("content_disagreements".into(), content_bad as f64);
+    if !last.upgrade.is_empty() {
+        metrics.insert("upgrade_state_disagreements".into(), upgrade_bad as f64);
+    }
 
     if problems.is_empty()
         && let Some(why) = boot_unread
@@ -269,6 +286,45 @@ mod tests {
             .enumerate()
             .map(|(i, v)| read(&format!("n{}", i + 1), OpKind::ListInstances, "svc", v))
             .collect()
+    }
+
+    #[test]
+    fn upgrade_state_disagreement_fails_and_agreement_passes() {
+        use crate::flavor::UpgradeState;
+        let s = |upgraded, double_write| UpgradeState {
+            upgraded,
+            all_2x: true,
+            double_write,
+        };
+        let mut obs = agreed(10, [M, M, M]);
+        obs.upgrade = [
+            ("n1", s(true, true)),
+            ("n2", s(true, true)),
+            ("n3", s(true, true)),
+        ]
+        .into_iter()
+        .map(|(n, s)| (n.to_string(), s))
+        .collect();
+        let v = convergence(std::slice::from_ref(&obs), &[], &[], None);
+        assert_eq!(v.status, Status::Pass, "{}", v.summary);
+        assert_eq!(v.metrics["upgrade_state_disagreements"], 0.0);
+        // Known-bad: n3 still double-writes in 1.x mode while n1 and n2 switched to 2.x.
+        obs.upgrade.insert("n3".into(), s(false, true));
+        let v = convergence(std::slice::from_ref(&obs), &[], &[], None);
+        assert_eq!(v.status, Status::Fail);
+        assert!(v.summary.contains("upgrade state differs"), "{}", v.summary);
+        let text = &v
+            .evidence
+            .iter()
+            .find(|e| e.text.contains("upgrade state differs"))
+            .unwrap()
+            .text;
+        assert!(text.contains("n3 say upgraded=false"), "{text}");
+        // An unreachable node's last state does not count.
+        obs.nodes[2].error = Some("down".into());
+        obs.nodes[2].groups.clear();
+        let v = convergence(std::slice::from_ref(&obs), &[], &[], None);
+        assert!(!v.summary.contains("upgrade state"), "{}", v.summary);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod restart_safety;
 mod signatures;
 #[cfg(test)]
 pub(crate) mod testkit;
+mod upgrade_state;
 
 use std::collections::BTreeMap;
 
@@ -36,6 +37,7 @@ pub use signatures::{
     SignatureMatch, SignatureScope, log_line_time, matches, matches_at, run_epoch, signatures,
     signatures_in, signatures_tolerating,
 };
+pub use upgrade_state::upgrade_agreement;
 
 use crate::cluster::BootMembership;
 use crate::cluster::observe::Observation;

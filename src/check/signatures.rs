@@ -88,7 +88,7 @@ pub struct SignatureScope<'a> {
 /// use std::time::{Duration, UNIX_EPOCH};
 /// use nacos_chaos::check::run_epoch;
 /// use nacos_chaos::cluster::observe::Observation;
-/// let o = Observation { at_ms: 1_500, wall: UNIX_EPOCH + Duration::from_secs(100), nodes: vec![] };
+/// let o = Observation { at_ms: 1_500, wall: UNIX_EPOCH + Duration::from_secs(100), upgrade: Default::default(), nodes: vec![] };
 /// assert_eq!(run_epoch(&[o]), Some(UNIX_EPOCH + Duration::from_millis(98_500)));
 /// ```
 pub fn run_epoch(observations: &[Observation]) -> Option<SystemTime> {
@@ -953,6 +953,7 @@ mod tests {
         let o = |at_ms, wall_ms| Observation {
             at_ms,
             wall: UNIX_EPOCH + Duration::from_millis(wall_ms),
+            upgrade: Default::default(),
             nodes: vec![],
         };
         assert_eq!(run_epoch(&[]), None);

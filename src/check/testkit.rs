@@ -135,6 +135,7 @@ pub fn obs(at_ms: u64, nodes: Vec<NodeObservation>) -> Observation {
     Observation {
         at_ms,
         wall: SystemTime::UNIX_EPOCH,
+        upgrade: Default::default(),
         nodes,
     }
 }

@@ -17,6 +17,7 @@ fn spec(a: &ClusterArgs) -> ClusterSpec {
         version: a.version.clone(),
         nodes: a.nodes,
         identity: a.identity,
+        mode: Default::default(),
         registry: a.registry.clone(),
         tuning: vec![],
     }

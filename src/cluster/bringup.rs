@@ -294,7 +294,9 @@ impl Cluster {
     /// Observe every node once (concurrently) and record the observation.
     pub async fn observe(&mut self) -> Observation {
         let futures = self.nodes.iter().map(|n| {
-            let paths = self.flavor.raft_paths(&n.version);
+            let mut paths = self.flavor.raft_paths(&n.version);
+            // The upgrade-state answer (official 2.0.x/2.1.x) rides along, last.
+            paths.extend(self.flavor.upgrade_state_path(&n.version));
             let http = self.http.clone();
             let url = n.base_url();
             let state = n.state;
@@ -326,11 +328,25 @@ impl Cluster {
         });
         let results = join_all(futures).await;
         let mut nodes = vec![];
+        let mut upgrade = std::collections::BTreeMap::new();
         for (n, r) in self.nodes.iter().zip(results) {
             let peer_id = self.flavor.peer_id(&n.identity, self.spec.identity);
             let (groups, error) = match r {
                 Err(state) => (vec![], Some(state)),
-                Ok(answers) => {
+                Ok(mut answers) => {
+                    if let Some(p) = self.flavor.upgrade_state_path(&n.version) {
+                        let at = answers.iter().rposition(|a| a.path == p);
+                        if let Some(a) = at.map(|i| answers.remove(i)) {
+                            match self.flavor.parse_upgrade_state(&n.version, &n.identity, &a) {
+                                Ok(s) => {
+                                    upgrade.insert(n.name().to_string(), s);
+                                }
+                                Err(e) => {
+                                    tracing::debug!(node = n.name(), error = %e, "no upgrade state")
+                                }
+                            }
+                        }
+                    }
                     if let Some(a) = answers.iter().find(|a| a.status == 0) {
                         (vec![], Some(format!("unreachable: {}", a.body)))
                     } else {
@@ -354,6 +370,7 @@ impl Cluster {
         let obs = Observation {
             at_ms: self.now_ms(),
             wall: SystemTime::now(),
+            upgrade,
             nodes,
         };
         self.observations.push(obs.clone());

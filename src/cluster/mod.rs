@@ -30,7 +30,7 @@ use tracing::{info, warn};
 
 use crate::docker::{Engine, RunNetwork, new_run_id};
 use crate::error::{Error, Result};
-use crate::flavor::{self, Flavor, FlavorKind, IdentityMode, NodeIdentity};
+use crate::flavor::{self, ClusterMode, Flavor, FlavorKind, IdentityMode, NodeIdentity};
 use observe::{Observation, ObservationLog};
 
 /// What to launch.
@@ -46,6 +46,9 @@ pub struct ClusterSpec {
     /// IP or hostname identity.
     #[serde(default)]
     pub identity: IdentityMode,
+    /// Cluster or standalone (official only: `MODE=standalone`, one node).
+    #[serde(default)]
+    pub mode: ClusterMode,
     /// Registry / mirror prefix for official images.
     #[serde(default)]
     pub registry: Option<String>,
@@ -67,12 +70,27 @@ impl ClusterSpec {
             version: version.into(),
             nodes,
             identity: IdentityMode::Ip,
+            mode: ClusterMode::Cluster,
             registry: None,
             tuning: vec![],
         }
     }
 
     /// Check the spec before touching Docker.
+    ///
+    /// ```
+    /// use nacos_chaos::cluster::ClusterSpec;
+    /// use nacos_chaos::flavor::{ClusterMode, FlavorKind};
+    /// let mut s = ClusterSpec::rnacos("2.0.4", 1);
+    /// s.flavor = FlavorKind::Official;
+    /// s.mode = ClusterMode::Standalone;
+    /// assert!(s.validate().is_ok());
+    /// s.nodes = 3;
+    /// assert!(s.validate().unwrap_err().to_string().contains("standalone mode is one"));
+    /// s.nodes = 1;
+    /// s.flavor = FlavorKind::RNacos;
+    /// assert!(s.validate().is_err());
+    /// ```
     pub fn validate(&self) -> Result<()> {
         if ![1, 3, 5].contains(&self.nodes) {
             return Err(Error::Config(format!(
@@ -82,6 +100,14 @@ impl ClusterSpec {
         }
         if self.version.trim().is_empty() {
             return Err(Error::Config("version is empty".into()));
+        }
+        if self.mode == ClusterMode::Standalone
+            && (self.flavor != FlavorKind::Official || self.nodes != 1)
+        {
+            return Err(Error::Config(format!(
+                "standalone mode is one official Nacos node (this spec: {} × {})",
+                self.nodes, self.flavor
+            )));
         }
         Ok(())
     }
@@ -136,12 +162,8 @@ impl Cluster {
             spec.registry.as_deref(),
         )
         .await?;
-        let flavor: Box<dyn Flavor> = match (spec.flavor, &spec.registry) {
-            (FlavorKind::Official, Some(r)) => {
-                Box::new(flavor::official::Official::with_registry(r.clone()))
-            }
-            (kind, _) => flavor::for_kind(kind),
-        };
+        let flavor: Box<dyn Flavor> =
+            flavor::build(spec.flavor, spec.registry.as_deref(), spec.mode);
         let network = engine.create_run_network().await?;
         let mut cluster = Cluster {
             http: reqwest::Client::builder()

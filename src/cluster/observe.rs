@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::flavor::{GroupView, Role};
+use crate::flavor::{GroupView, Role, UpgradeState};
 
 /// One node's state at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +41,11 @@ pub struct Observation {
     /// Wall-clock time.
     #[serde(with = "humantime_serde")]
     pub wall: SystemTime,
+    /// Each node's 1.x → 2.x upgrade state, by node name, where the flavor reads one
+    /// ([`crate::flavor::Flavor::upgrade_state_path`]; official 2.0.x/2.1.x). A node whose
+    /// version has no such API, or that did not answer it, is absent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub upgrade: BTreeMap<String, UpgradeState>,
     /// Per node.
     pub nodes: Vec<NodeObservation>,
 }
@@ -157,7 +162,7 @@ pub struct Mark(usize);
 ///
 /// ```
 /// use nacos_chaos::cluster::observe::{Observation, ObservationLog};
-/// let o = |at_ms| Observation { at_ms, wall: std::time::SystemTime::UNIX_EPOCH, nodes: vec![] };
+/// let o = |at_ms| Observation { at_ms, wall: std::time::SystemTime::UNIX_EPOCH, upgrade: Default::default(), nodes: vec![] };
 /// let mut log = ObservationLog::default();
 /// log.push(o(0));
 /// let attempt = log.mark();
@@ -314,6 +319,7 @@ mod tests {
         Observation {
             at_ms,
             wall: SystemTime::UNIX_EPOCH,
+            upgrade: Default::default(),
             nodes: terms
                 .iter()
                 .map(|&(i, t)| node(i, Some(view(Role::Follower, Some("1"), t))))

@@ -63,6 +63,53 @@ pub enum IdentityMode {
     Hostname,
 }
 
+/// How the servers run: as a cluster, or as one standalone server (official Nacos
+/// `MODE=standalone`).
+///
+/// ```
+/// use nacos_chaos::flavor::ClusterMode;
+/// let m: ClusterMode = serde_json::from_str("\"standalone\"").unwrap();
+/// assert_eq!(m, ClusterMode::Standalone);
+/// assert_eq!(ClusterMode::default(), ClusterMode::Cluster);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClusterMode {
+    /// Every node is told the whole membership (the default).
+    #[default]
+    Cluster,
+    /// One node, no membership (official flavor only).
+    Standalone,
+}
+
+/// A node's view of the 1.x → 2.x upgrade (official Nacos 2.0.x/2.1.x `UpgradeJudgement`),
+/// as its upgrade-state API reports it.
+///
+/// ```
+/// use nacos_chaos::flavor::UpgradeState;
+/// let s = UpgradeState { upgraded: false, all_2x: true, double_write: true };
+/// assert_eq!(s.to_string(), "upgraded=false all_2x=true double_write=true");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradeState {
+    /// The node has switched to the 2.x (gRPC, v2 storage) features.
+    pub upgraded: bool,
+    /// Every member the node knows is 2.x.
+    pub all_2x: bool,
+    /// Double write (v1 and v2 storage) is on.
+    pub double_write: bool,
+}
+
+impl fmt::Display for UpgradeState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "upgraded={} all_2x={} double_write={}",
+            self.upgraded, self.all_2x, self.double_write
+        )
+    }
+}
+
 /// One node's identity on the run's network.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeIdentity {
@@ -504,6 +551,24 @@ pub trait Flavor: Send + Sync + fmt::Debug {
     fn boot_membership_file(&self, _version: &str) -> Option<String> {
         None
     }
+    /// GET path of the node's upgrade-state API at this version, where the server has one
+    /// (official 2.0.x/2.1.x); `None` elsewhere (default).
+    fn upgrade_state_path(&self, _version: &str) -> Option<String> {
+        None
+    }
+    /// Read [`Flavor::upgrade_state_path`]'s answer. The default knows no such API.
+    fn parse_upgrade_state(
+        &self,
+        _version: &str,
+        node: &NodeIdentity,
+        answer: &HttpAnswer,
+    ) -> Result<UpgradeState> {
+        Err(crate::Error::Protocol {
+            node: node.hostname.clone(),
+            what: format!("GET {}", answer.path),
+            detail: "this flavor has no upgrade-state API".into(),
+        })
+    }
     /// Decode [`Flavor::boot_membership_file`]'s bytes into the peer ids (as in
     /// [`GroupView::members`], sorted) the node would boot with; `Ok(None)` for a node that
     /// was never initialised.
@@ -542,5 +607,26 @@ pub fn for_kind(kind: FlavorKind) -> Box<dyn Flavor> {
     match kind {
         FlavorKind::RNacos => Box::new(rnacos::RNacos),
         FlavorKind::Official => Box::new(official::Official::default()),
+    }
+}
+
+/// The flavor for a kind, an optional official image registry and a mode (standalone is
+/// official only; [`Flavor::render`] of another flavor never sees it).
+///
+/// ```
+/// use nacos_chaos::flavor::{self, ClusterMode, FlavorKind};
+/// let f = flavor::build(FlavorKind::Official, Some("m.local"), ClusterMode::Standalone);
+/// assert_eq!(f.image("2.0.4"), "m.local/nacos/nacos-server:v2.0.4");
+/// assert!(!f.groups("2.0.4").contains(&"nacos_config".to_string()));
+/// ```
+pub fn build(kind: FlavorKind, registry: Option<&str>, mode: ClusterMode) -> Box<dyn Flavor> {
+    match kind {
+        FlavorKind::Official => {
+            let f = registry.map_or_else(official::Official::default, |r| {
+                official::Official::with_registry(r.to_string())
+            });
+            Box::new(f.mode(mode))
+        }
+        kind => for_kind(kind),
     }
 }

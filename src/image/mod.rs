@@ -108,6 +108,57 @@ pub fn official_ref(version: &str, registry: Option<&str>) -> String {
     )
 }
 
+/// The tar file name an official image is exported to and loaded from:
+/// `nacos-server-v<version>.tar`.
+///
+/// ```
+/// assert_eq!(nacos_chaos::image::official_tar("v2.0.4"), "nacos-server-v2.0.4.tar");
+/// ```
+pub fn official_tar(version: &str) -> String {
+    format!(
+        "nacos-server-v{}.tar",
+        version.trim().trim_start_matches('v')
+    )
+}
+
+/// The error for an official image that is neither present locally nor pullable: it names
+/// the image, why, and a `fix:` line with both ways to provide it — `docker load -i
+/// nacos-server-v<version>.tar` (saved on a machine that can pull it) or a mirror through
+/// `--registry` / `NACOS_CHAOS_REGISTRY`. `mirror_failure` is the pull error when a mirror
+/// was tried.
+///
+/// ```
+/// let e = nacos_chaos::image::official_missing("2.0.4", None, None).to_string();
+/// assert!(e.contains("nacos/nacos-server:v2.0.4"));
+/// assert!(e.contains("fix: ") && e.contains("docker load -i nacos-server-v2.0.4.tar"));
+/// assert!(e.contains("--registry") && e.contains("NACOS_CHAOS_REGISTRY"));
+/// ```
+pub fn official_missing(
+    version: &str,
+    registry: Option<&str>,
+    mirror_failure: Option<&str>,
+) -> Error {
+    let image = official_ref(version, registry);
+    let hub = official_ref(version, None);
+    let tar = official_tar(version);
+    let reason = match (registry, mirror_failure) {
+        (Some(r), Some(why)) => format!("pulling it through the mirror {r} failed: {why}"),
+        (Some(r), None) => format!("the mirror {r} did not provide it"),
+        (None, _) => "not present in the local Docker engine, and nacos-chaos never pulls from \
+                      Docker Hub (no registry was given)"
+            .to_string(),
+    };
+    let fix = format!(
+        "either load it from a file: on a machine that can pull it run `docker pull {hub} && \
+         docker save {hub} -o {tar}`, copy {tar} here and run `docker load -i {tar}`; \
+         or name a registry mirror that has `nacos/nacos-server:v{v}`: \
+         `--registry <mirror>` or NACOS_CHAOS_REGISTRY=<mirror> \
+         (e.g. nacos-registry.cn-hangzhou.cr.aliyuncs.com)",
+        v = version.trim().trim_start_matches('v')
+    );
+    Error::ImageMissing { image, reason, fix }
+}
+
 /// Official images cannot be built here: use a local one, or pull through a mirror.
 pub async fn ensure_official(
     engine: &Engine,
@@ -133,22 +184,50 @@ pub async fn ensure_official(
         if failure.is_none() && engine.image_exists(&image).await? {
             return Ok(image);
         }
-        return Err(Error::ImageMissing {
-            image,
-            reason: format!(
-                "pull through the mirror failed: {}",
-                failure.unwrap_or_default()
-            ),
-            fix: "check the mirror address, or `docker load -i nacos-server.tar` on this machine"
-                .into(),
-        });
+        return Err(official_missing(version, registry, failure.as_deref()));
     }
-    Err(Error::ImageMissing {
-        image: image.clone(),
-        reason: "not present locally and Docker Hub is not reachable from here".into(),
-        fix: format!(
-            "on a machine with access: `docker pull {image} && docker save {image} -o nacos.tar`, \
-             then here `docker load -i nacos.tar`; or pass `--registry <mirror>`"
-        ),
-    })
+    Err(official_missing(version, None, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_official_image_says_how_to_provide_it() {
+        for v in ["1.4.1", "2.0.4", "v2.1.2", "2.4.1"] {
+            let bare = v.trim_start_matches('v');
+            let msg = official_missing(v, None, None).to_string();
+            let (head, fix) = msg.split_once("\n  fix: ").expect("a fix: line");
+            assert!(
+                head.contains(&format!("nacos/nacos-server:v{bare}")),
+                "{head}"
+            );
+            assert!(head.contains("not present"), "{head}");
+            assert!(
+                fix.contains(&format!("docker load -i nacos-server-v{bare}.tar")),
+                "{fix}"
+            );
+            assert!(
+                fix.contains(&format!("docker save nacos/nacos-server:v{bare}")),
+                "{fix}"
+            );
+            assert!(
+                fix.contains("--registry") && fix.contains("NACOS_CHAOS_REGISTRY"),
+                "{fix}"
+            );
+        }
+    }
+
+    #[test]
+    fn mirror_failure_names_the_mirror_and_the_error() {
+        let msg =
+            official_missing("2.0.4", Some("m.local:5000"), Some("manifest unknown")).to_string();
+        assert!(
+            msg.contains("m.local:5000/nacos/nacos-server:v2.0.4"),
+            "{msg}"
+        );
+        assert!(msg.contains("manifest unknown"), "{msg}");
+        assert!(msg.contains("fix: ") && msg.contains("docker load -i nacos-server-v2.0.4.tar"));
+    }
 }

@@ -409,6 +409,7 @@ mod tests {
         r.observations.push(Observation {
             at_ms: 0,
             wall: std::time::SystemTime::UNIX_EPOCH,
+            upgrade: Default::default(),
             nodes: vec![NodeObservation {
                 node: "n1".into(),
                 peer_id: "1".into(),

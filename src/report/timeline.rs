@@ -363,6 +363,7 @@ mod tests {
         Observation {
             at_ms,
             wall: SystemTime::UNIX_EPOCH,
+            upgrade: Default::default(),
             nodes: roles
                 .iter()
                 .enumerate()

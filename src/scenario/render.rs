@@ -101,12 +101,7 @@ pub struct RenderedSuite {
 /// assert_eq!(r.versions[1].nodes[2].ip, "10.231.0.13");
 /// ```
 pub fn render(suite: &Suite, text: &str, registry: Option<&str>) -> Result<RenderedSuite> {
-    let flavor: Box<dyn Flavor> = match (suite.cluster.flavor, registry) {
-        (FlavorKind::Official, Some(r)) => {
-            Box::new(flavor::official::Official::with_registry(r.to_string()))
-        }
-        (kind, _) => flavor::for_kind(kind),
-    };
+    let flavor: Box<dyn Flavor> = flavor::build(suite.cluster.flavor, registry, suite.cluster.mode);
     let net = placeholder();
     let ids: Vec<NodeIdentity> = (1..=suite.cluster.nodes)
         .map(|index| NodeIdentity {

@@ -96,6 +96,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
         version: from.to_string(),
         nodes: suite.cluster.nodes,
         identity: suite.cluster.identity,
+        mode: suite.cluster.mode,
         registry: opts.registry.clone(),
         tuning: suite
             .cluster

@@ -12,7 +12,7 @@ use crate::check::{Expectation, Thresholds};
 use crate::cluster::MembershipPolicy;
 use crate::error::{Error, Result};
 use crate::fault::{Fault, Targets};
-use crate::flavor::{FlavorKind, IdentityMode, SuiteSignature};
+use crate::flavor::{ClusterMode, FlavorKind, IdentityMode, SuiteSignature};
 use crate::workload::WorkloadSpec;
 
 use super::locate::{Seg, line_col, locate};
@@ -29,6 +29,9 @@ pub struct ClusterSection {
     /// Identity mode.
     #[serde(default)]
     pub identity: IdentityMode,
+    /// `cluster` (default) or `standalone` (official flavor, one node: `MODE=standalone`).
+    #[serde(default)]
+    pub mode: ClusterMode,
     /// Flavor tuning (e.g. `election_timeout_ms = "5000"` for official Nacos).
     #[serde(default)]
     pub tuning: BTreeMap<String, String>,
@@ -334,6 +337,27 @@ impl Suite {
                 format!("cluster.nodes = {n}: expected 1, 3 or 5"),
                 "a Raft cluster needs an odd size",
             ));
+        }
+        if self.cluster.mode == ClusterMode::Standalone {
+            if self.cluster.flavor != FlavorKind::Official {
+                return Err(self.err_at(
+                    text,
+                    &[Key("cluster"), Key("mode"), Seg::Value],
+                    format!(
+                        "cluster.mode = \"standalone\" needs flavor = \"official\" (this suite: \"{}\")",
+                        self.cluster.flavor
+                    ),
+                    "only official Nacos has a standalone mode (MODE=standalone)",
+                ));
+            }
+            if n != 1 {
+                return Err(self.err_at(
+                    text,
+                    &[Key("cluster"), Key("mode"), Seg::Value],
+                    format!("cluster.mode = \"standalone\" runs one node; cluster.nodes = {n}"),
+                    "set nodes = 1, or mode = \"cluster\"",
+                ));
+            }
         }
         if self.versions.from.is_empty() {
             return Err(self.err_at(

@@ -510,6 +510,7 @@ fn leader_check_does_not_count_the_isolated_claim() {
     let obs = Observation {
         at_ms: 1_000,
         wall: UNIX_EPOCH,
+        upgrade: Default::default(),
         nodes,
     };
     let v = leader(&[], &[obs], &[], &Thresholds::default());
@@ -537,5 +538,249 @@ fn ready_is_never_live_leader_evidence() {
     assert_eq!(
         ready_means(NacosVersion::new(2, 4, 2), true),
         ReadyMeans::StartedAndLeaderSeenOnce
+    );
+}
+
+// --- older versions, standalone, upgrade state ------------------------------------------
+
+/// 1.4.1, 2.0.4 and 2.1.2 answer the same v1 cluster paths with the same `Member` shape
+/// (`core/.../controller/NacosClusterController` `/v1/core/cluster/{self,nodes}` and
+/// `JRaftProtocol` `raftMetaData` @1.4.1, 2.0.4, 2.1.2; 1.4.1 members carry no `abilities`),
+/// and each version's groups (`catalog::groups`) come out as the same healthy views.
+#[rstest]
+#[case::v1_4_1("1.4.1", "v1_self_1_4_1.json", "v1_nodes_1_4_1.json", 2)]
+#[case::v2_0_4("2.0.4", "v1_self_2_0_4.json", "v1_nodes_2_0_4.json", 5)]
+#[case::v2_1_2("2.1.2", "v1_self_2_1_2.json", "v1_nodes_2_1_2.json", 5)]
+fn older_versions_parse_into_the_same_views(
+    #[case] version: &str,
+    #[case] self_file: &str,
+    #[case] nodes_file: &str,
+    #[case] groups: usize,
+) {
+    let answers = [
+        ans(V1_SELF, 200, self_file),
+        ans(V1_NODES, 200, nodes_file),
+        ans(V1_READY, 200, "v1_readiness_ok.txt"),
+    ];
+    assert_eq!(
+        Official::default().raft_paths(version),
+        [V1_SELF, V1_NODES, V1_READY]
+    );
+    let views = parse(version, &answers).unwrap();
+    assert_eq!(views.len(), groups);
+    assert_healthy(version, &views);
+}
+
+#[test]
+fn older_readiness_text_is_not_ready() {
+    // console/.../HealthController @1.4.1, 2.0.4, 2.1.2: 500 "Naming is not in readiness".
+    let a = ans(V1_READY, 500, "v1_readiness_not_ready_2_0.txt");
+    let r = parse_readiness("2.0.4", "n1", &a).unwrap();
+    assert_eq!(r, Readiness::NotReady("Naming is not in readiness".into()));
+    let ok = parse_readiness("1.4.1", "n1", &ans(V1_READY, 200, "v1_readiness_ok.txt"));
+    assert!(ok.unwrap().is_ready());
+}
+
+fn standalone(
+    self_file: &str,
+    nodes_file: &str,
+    me: &nacos_chaos::flavor::NodeIdentity,
+) -> NodeObservation {
+    use nacos_chaos::flavor::ClusterMode;
+    let f = Official::default().mode(ClusterMode::Standalone);
+    let answers = [
+        ans(V1_SELF, 200, self_file),
+        ans(V1_NODES, 200, nodes_file),
+        ans(V1_READY, 200, "v1_readiness_ok.txt"),
+    ];
+    let groups = f.parse_raft("2.1.2", me, &answers).unwrap();
+    NodeObservation {
+        node: "n1".into(),
+        peer_id: f.peer_id(me, IdentityMode::Ip),
+        groups,
+        error: None,
+    }
+}
+
+/// The leader check on one observation with the checkpoint a `wait_leader` step would
+/// record from it (`Cluster::wait_for_leader`: every expected group agreed, or not).
+fn judge(mut nodes: Vec<NodeObservation>, groups: &[String]) -> nacos_chaos::check::Verdict {
+    use nacos_chaos::check::Checkpoint;
+    use nacos_chaos::cluster::observe::agreements;
+    confirm_leaders(&mut nodes);
+    let obs = Observation {
+        at_ms: 1_000,
+        wall: UNIX_EPOCH,
+        upgrade: Default::default(),
+        nodes,
+    };
+    let missing = agreements(&obs, groups)
+        .into_iter()
+        .find(|(_, a)| a.leader().is_none())
+        .map(|(g, a)| format!("{g}: {a:?}"));
+    let cp = Checkpoint {
+        name: "wait_leader".into(),
+        at_ms: 1_000,
+        time_to_leader_ms: missing.is_none().then_some(0),
+        deadline_ms: 30_000,
+        reason: missing,
+        expect_leader: true,
+    };
+    leader(&[cp], &[obs], &[], &Thresholds::default())
+}
+
+fn judge_one(n: NodeObservation) -> nacos_chaos::check::Verdict {
+    use nacos_chaos::flavor::ClusterMode;
+    let groups = Official::default()
+        .mode(ClusterMode::Standalone)
+        .groups("2.1.2");
+    judge(vec![n], &groups)
+}
+
+#[test]
+fn standalone_node_leads_its_single_member_groups() {
+    // 2.x standalone still runs JRaft for the groups registered whatever the mode
+    // (`PersistentClientOperationServiceImpl`, `ServiceMetadataProcessor`,
+    // `InstanceMetadataProcessor` @2.1.2), each with the node as its only member
+    // (`StandaloneMemberLookup`): it leads them all, a majority of one.
+    use nacos_chaos::flavor::ClusterMode;
+    let n = standalone(
+        "v1_self_standalone.json",
+        "v1_nodes_standalone.json",
+        &node(1),
+    );
+    let mut names: Vec<_> = n.groups.iter().map(|g| g.group.clone()).collect();
+    names.sort();
+    let mut want = Official::default()
+        .mode(ClusterMode::Standalone)
+        .groups("2.1.2");
+    want.sort();
+    assert_eq!(names, want);
+    for g in &n.groups {
+        assert_eq!(
+            (g.role.clone(), g.leader.as_deref()),
+            (Role::Leader, Some(N1))
+        );
+        assert_eq!(g.members, [N1]);
+    }
+    let v = judge_one(n);
+    assert_eq!(v.status, Status::Pass, "{}", v.summary);
+}
+
+#[test]
+fn standalone_after_ip_change_has_no_leader() {
+    // Known-bad twin (#11950): the node is back at .21 while its raft log names .11:7848, so
+    // JRaft never lets it campaign ("can't do preVote as it is not in conf") and no leader is
+    // ever published (`NacosStateMachine` publishes on leader start / start following only).
+    let me = super::node_at(1, std::net::Ipv4Addr::new(172, 28, 0, 21));
+    let n = standalone(
+        "v1_self_standalone_ip_changed.json",
+        "v1_nodes_standalone_ip_changed.json",
+        &me,
+    );
+    assert!(!n.groups.is_empty());
+    for g in &n.groups {
+        assert_eq!(g.leader, None);
+        assert_eq!(
+            g.members,
+            [N1],
+            "the persisted conf still names the old address"
+        );
+    }
+    let v = judge_one(n);
+    assert_eq!(v.status, Status::Fail, "{}", v.summary);
+}
+
+#[test]
+fn isolated_former_leader_alone_fails_the_leader_check() {
+    // Known-bad: only n1 answers,
+    // still naming itself leader in term 3 and (right after the cut) seeing its peers UP.
+    // Alone it is 1 of 3: no majority names it, so no leader stands.
+    let n1 = isolated("v1_nodes_isolated_early.json");
+    let down = |i: u8| NodeObservation {
+        node: format!("n{i}"),
+        peer_id: format!("172.28.0.{}:7848", 10 + i),
+        groups: vec![],
+        error: Some("unreachable: connection refused".into()),
+    };
+    let mut nodes = cluster_after_cut(n1);
+    let groups = Official::default().groups("2.4.1");
+    // Known-good twin: n1 does not answer, the majority side (n2, n3) agrees on n2 in
+    // term 4: PASS.
+    let mut majority = nodes.clone();
+    majority[0] = down(1);
+    let v = judge(majority, &groups);
+    assert_eq!(v.status, Status::Pass, "{}", v.summary);
+    nodes[1] = down(2);
+    nodes[2] = down(3);
+    let v = judge(nodes, &groups);
+    assert_eq!(v.status, Status::Fail, "{}", v.summary);
+    assert!(v.summary.contains("without a leader"), "{}", v.summary);
+}
+
+#[rstest]
+#[case::upgraded("2.0.4", "upgrade_metrics_upgraded.json", true, true)]
+#[case::double_write("2.1.2", "upgrade_metrics_double_write.json", false, false)]
+fn upgrade_state_answers(
+    #[case] version: &str,
+    #[case] file: &str,
+    #[case] upgraded: bool,
+    #[case] all_2x: bool,
+) {
+    use nacos_chaos::flavor::official::upgrade;
+    let f = Official::default();
+    assert_eq!(
+        f.upgrade_state_path(version).as_deref(),
+        Some(upgrade::PATH)
+    );
+    let s = f
+        .parse_upgrade_state(version, &node(1), &ans(upgrade::PATH, 200, file))
+        .unwrap();
+    assert_eq!(
+        (s.upgraded, s.all_2x, s.double_write),
+        (upgraded, all_2x, true)
+    );
+}
+
+#[rstest]
+#[case::v1_4("1.4.1")]
+#[case::v2_2("2.2.0")]
+#[case::v2_4("2.4.1")]
+fn no_upgrade_state_api_outside_2_0_and_2_1(#[case] version: &str) {
+    use nacos_chaos::flavor::official::upgrade;
+    let f = Official::default();
+    assert_eq!(f.upgrade_state_path(version), None);
+    let e = f
+        .parse_upgrade_state(
+            version,
+            &node(1),
+            &ans(upgrade::PATH, 200, "upgrade_metrics_upgraded.json"),
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("no upgrade-state API"), "{e}");
+}
+
+#[rstest]
+#[case::down_503(503, "server is DOWNnow, please try again later!", "HTTP 503")]
+#[case::html(200, "<html>oops</html>", "not an upgrade metrics object")]
+#[case::transport(0, "Connection refused", "transport failure")]
+fn bad_upgrade_state_answers_are_protocol_errors(
+    #[case] status: u16,
+    #[case] body: &str,
+    #[case] want: &str,
+) {
+    use nacos_chaos::flavor::official::upgrade;
+    let a = HttpAnswer {
+        path: upgrade::PATH.into(),
+        status,
+        body: body.into(),
+    };
+    let e = Official::default()
+        .parse_upgrade_state("2.0.4", &node(1), &a)
+        .unwrap_err();
+    assert!(matches!(e, Error::Protocol { .. }), "{e}");
+    assert!(
+        e.to_string().contains(want) && e.to_string().contains("from n1 "),
+        "{e}"
     );
 }

@@ -6,7 +6,9 @@ use nacos_chaos::Error;
 use nacos_chaos::flavor::official::{
     IMAGE_TAGS, Official, cluster_conf, server_ip, server_ip_accepted,
 };
-use nacos_chaos::flavor::{ContainerSpec, Flavor, IdentityMode, Membership, RenderCtx};
+use nacos_chaos::flavor::{
+    ClusterMode, ContainerSpec, Flavor, IdentityMode, Membership, NodeIdentity, RenderCtx,
+};
 use rstest::rstest;
 
 use super::{membership, node, node_at};
@@ -26,6 +28,26 @@ fn render(
         join: None,
         tuning,
     })
+}
+
+fn render_standalone(
+    version: &str,
+    me: &NodeIdentity,
+    mode: IdentityMode,
+) -> Result<ContainerSpec, Error> {
+    let m = Membership {
+        mode,
+        members: vec![me.clone()],
+    };
+    Official::default()
+        .mode(ClusterMode::Standalone)
+        .render(&RenderCtx {
+            node: me,
+            membership: &m,
+            version,
+            join: None,
+            tuning: &[],
+        })
 }
 
 fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -133,6 +155,80 @@ fn render_env_contract(
     assert_eq!(cluster_conf(&membership(mode)), conf);
 }
 
+/// 1.4.1, 2.0.4 and 2.1.2, each from its own source: the same env contract as 2.2+
+/// (`build/bin/docker-startup.sh` @nacos-docker 678b2a9 (1.4.1), v2.0.4, v2.1.2), and gRPC
+/// ports only from 2.0 (`GrpcSdkServer`/`GrpcClusterServer` @2.0.4; none @1.4.1).
+#[rstest]
+#[case::v1_4_1("1.4.1", &[8848, 7848])]
+#[case::v2_0_4("2.0.4", &[8848, 9848, 9849, 7848])]
+#[case::v2_1_2("2.1.2", &[8848, 9848, 9849, 7848])]
+fn older_versions_render(
+    #[case] version: &str,
+    #[case] ports: &[u16],
+    #[values(IdentityMode::Ip, IdentityMode::Hostname)] mode: IdentityMode,
+) {
+    let spec = render(version, &node(1), &membership(mode), &[]).unwrap();
+    assert_eq!(spec.ports, ports);
+    assert_eq!(spec.image, format!("nacos/nacos-server:v{version}"));
+    let (servers, self_addr, prefer) = match mode {
+        IdentityMode::Ip => (
+            "172.28.0.11:8848 172.28.0.12:8848 172.28.0.13:8848",
+            "172.28.0.11",
+            "ip",
+        ),
+        IdentityMode::Hostname => ("n1:8848 n2:8848 n3:8848", "", "hostname"),
+    };
+    assert_eq!(spec.env, expected_env(false, servers, self_addr, prefer));
+    assert_eq!(spec.files.len(), 1);
+}
+
+#[rstest]
+#[case::v2_0_4("2.0.4")]
+#[case::v2_1_2("2.1.2")]
+#[case::v2_4_1("2.4.1")]
+#[case::v3_0_3("3.0.3")]
+fn standalone_renders_mode_and_no_membership(
+    #[case] version: &str,
+    #[values(IdentityMode::Ip, IdentityMode::Hostname)] mode: IdentityMode,
+) {
+    let spec = render_standalone(version, &node(1), mode).unwrap();
+    let get = |k: &str| {
+        spec.env
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(get("MODE"), Some("standalone"));
+    // The image's standalone branch skips print_servers and never reads EMBEDDED_STORAGE.
+    assert_eq!(get("NACOS_SERVERS"), None);
+    assert_eq!(get("EMBEDDED_STORAGE"), None);
+    assert_eq!(get("SPRING_DATASOURCE_PLATFORM"), Some(""));
+    assert!(spec.files.is_empty(), "{:?}", spec.files);
+    match mode {
+        IdentityMode::Ip => assert_eq!(get("NACOS_SERVER_IP"), Some("172.28.0.11")),
+        IdentityMode::Hostname => assert_eq!(get("NACOS_SERVER_IP"), None),
+    }
+    // Known-bad twin: the same node in cluster mode is told a membership.
+    let cluster = render(version, &node(1), &membership(mode), &[]).unwrap();
+    assert!(cluster.env.iter().any(|(k, _)| k == "NACOS_SERVERS"));
+}
+
+#[test]
+fn standalone_refuses_1x_and_more_than_one_node() {
+    let e = config_error(render_standalone("1.4.1", &node(1), IdentityMode::Ip));
+    assert!(e.contains("runs no raft group"), "{e}");
+    let three = Official::default()
+        .mode(ClusterMode::Standalone)
+        .render(&RenderCtx {
+            node: &node(1),
+            membership: &membership(IdentityMode::Ip),
+            version: "2.0.4",
+            join: None,
+            tuning: &[],
+        });
+    assert!(config_error(three).contains("one node"));
+}
+
 #[test]
 fn stale_membership_ip_mode() {
     // n1 came back with a new IP but is told the old membership: allowed, rendered as told.
@@ -210,7 +306,7 @@ fn config_error(r: Result<ContainerSpec, Error>) -> String {
 #[case::latest("latest", "major.minor.patch")]
 #[case::two_parts("2.4", "major.minor.patch")]
 #[case::slim_tag("2.4.1-slim", "major.minor.patch")]
-#[case::too_old("1.4.7", "outside the supported range")]
+#[case::too_old("1.4.0", "outside the supported range")]
 #[case::too_new("4.0.0", "outside the supported range")]
 fn bad_versions_rejected(#[case] version: &str, #[case] want: &str) {
     let msg = config_error(render(
@@ -292,6 +388,15 @@ fn every_version_starts_in_both_modes(
     #[values(IdentityMode::Ip, IdentityMode::Hostname)] mode: IdentityMode,
 ) {
     for version in IMAGE_TAGS {
+        // Standalone too, where the version has one (2.0.0+): same self-address rule.
+        if !version.starts_with('1') {
+            let spec = render_standalone(version, &node(1), mode).unwrap();
+            if let Some(ip) = server_ip_env(&spec) {
+                assert!(server_ip_accepted(ip), "{version} standalone: {ip}");
+            }
+            let want = (mode == IdentityMode::Ip).then_some("172.28.0.11");
+            assert_eq!(server_ip_env(&spec), want, "{version} standalone");
+        }
         for i in 1..=3 {
             let spec = render(version, &node(i), &membership(mode), &[]).unwrap();
             // Whatever NACOS_SERVER_IP is rendered, InetUtils' initialiser accepts it.

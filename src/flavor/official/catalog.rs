@@ -1,7 +1,7 @@
 //! Static knowledge: raft groups per version, log files, failure signatures.
 
 use super::LOG_DIR;
-use super::version::lenient_is_v3;
+use super::version::{NacosVersion, lenient_is_v3};
 use crate::flavor::{LogSource, Signature, SignatureSource};
 
 /// What [`crate::flavor::Capabilities::clock_skew`] says for the official server.
@@ -18,15 +18,46 @@ const LOG_FILES: &[&str] = &[
     "nacos-cluster.log",
 ];
 
-pub(super) fn groups(version: &str) -> Vec<String> {
-    let mut g = vec![
-        "naming_persistent_service",
-        "naming_persistent_service_v2",
-        "naming_service_metadata",
-        "naming_instance_metadata",
+/// Raft (JRaft) groups a node of `version` runs, in cluster or standalone mode. Each group
+/// is a `RequestProcessor4CP` registered with the CP protocol (`ProtocolManager.getCpProtocol`
+/// starts JRaft lazily, on first use):
+///
+/// - `naming_persistent_service`: `PersistentServiceProcessor` in cluster mode only
+///   (`naming/.../consistency/persistent/PersistentConsistencyServiceDelegateImpl` @1.4.1,
+///   2.0.4, 2.1.2 picks `StandalonePersistentServiceProcessor`, which registers nothing, when
+///   standalone); from 2.4.1 `SwitchManager` owns the group in both modes.
+/// - `naming_persistent_service_v2`, `naming_service_metadata`, `naming_instance_metadata`:
+///   2.0.0+, registered in the constructors of `PersistentClientOperationServiceImpl`,
+///   `ServiceMetadataProcessor` and `InstanceMetadataProcessor` whatever the mode (@2.0.4,
+///   2.1.2, 2.4.1); tag 1.4.1 has none of them.
+/// - `nacos_config`: embedded storage in cluster mode only (`ConditionDistributedEmbedStorage`
+///   = embedded && !standalone, `config/.../configuration` @1.4.1, 2.0.4); a standalone node
+///   keeps config in local Derby.
+/// - `lock_acquire_service_v2`: 3.0.0+ (`LockOperationServiceImpl` @3.0.3, either mode).
+///
+/// In standalone mode every group has one member, the node itself (`StandaloneMemberLookup`).
+pub(super) fn groups(version: &str, standalone: bool) -> Vec<String> {
+    let v = NacosVersion::parse(version).ok();
+    let v2 = v.map_or_else(
+        || !version.trim().trim_start_matches('v').starts_with('1'),
+        |v| v.major >= 2,
+    );
+    let switch_group = v.is_none_or(|v| v.standalone_switch_group());
+    let mut g = Vec::new();
+    if !standalone || (switch_group && v2) {
+        g.push("naming_persistent_service");
+    }
+    if v2 {
+        g.extend([
+            "naming_persistent_service_v2",
+            "naming_service_metadata",
+            "naming_instance_metadata",
+        ]);
+    }
+    if !standalone {
         // Present because the flavor always renders embedded storage in cluster mode.
-        "nacos_config",
-    ];
+        g.push("nacos_config");
+    }
     if lenient_is_v3(version) {
         g.push("lock_acquire_service_v2");
     }
@@ -308,7 +339,26 @@ mod tests {
 
     #[test]
     fn lock_group_only_on_v3() {
-        assert!(groups("3.0.3").contains(&"lock_acquire_service_v2".to_string()));
-        assert!(!groups("2.4.1").contains(&"lock_acquire_service_v2".to_string()));
+        assert!(groups("3.0.3", false).contains(&"lock_acquire_service_v2".to_string()));
+        assert!(!groups("2.4.1", false).contains(&"lock_acquire_service_v2".to_string()));
+    }
+
+    #[test]
+    fn groups_per_version_and_mode() {
+        assert_eq!(
+            groups("1.4.1", false),
+            ["naming_persistent_service", "nacos_config"]
+        );
+        assert!(groups("1.4.1", true).is_empty());
+        let standalone_20 = [
+            "naming_persistent_service_v2",
+            "naming_service_metadata",
+            "naming_instance_metadata",
+        ];
+        assert_eq!(groups("2.0.4", true), standalone_20);
+        assert_eq!(groups("2.4.0.1", true), standalone_20);
+        assert_eq!(groups("2.4.1", true)[0], "naming_persistent_service");
+        assert_eq!(groups("2.4.1", true).len(), 4);
+        assert_eq!(groups("2.1.2", false).len(), 5);
     }
 }

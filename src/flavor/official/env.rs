@@ -9,7 +9,9 @@ use super::{
     Official, RAFT_PORT,
 };
 use crate::error::{Error, Result};
-use crate::flavor::{ContainerSpec, IdentityMode, Membership, NodeIdentity, RenderCtx};
+use crate::flavor::{
+    ClusterMode, ContainerSpec, IdentityMode, Membership, NodeIdentity, RenderCtx,
+};
 
 /// Heap sizing for 2-core test machines (the image default is 1g/1g/512m).
 const JVM_XMS: &str = "512m";
@@ -44,7 +46,9 @@ pub const AUTH_IDENTITY_KEY: &str = "nacos-chaos-identity";
 /// ```
 pub const AUTH_IDENTITY_VALUE: &str = "nacos-chaos-peer";
 
-/// Keys accepted under `nacos.core.protocol.raft.data.` (contract §6, `RaftSysConstants`).
+/// Keys accepted under `nacos.core.protocol.raft.data.` (contract §6, `RaftSysConstants`; the
+/// same key set in `core/.../distributed/raft/RaftSysConstants.java` @1.4.1, 2.0.4, 2.4.1, and
+/// the same `max(value, 5000)` election-timeout clamp in `JRaftServer.init` @1.4.1).
 /// `request_failoverRetries` is deliberately absent: the server defines it but never reads it.
 ///
 /// ```
@@ -257,10 +261,52 @@ pub fn raft_tuning_args(version: NacosVersion, tuning: &[(String, String)]) -> R
     Ok(out)
 }
 
+/// Container ports a node of `version` listens on: HTTP and Raft always; client and cluster
+/// gRPC from 2.0.0 ([`NacosVersion::has_grpc`]); the 3.x console.
+///
+/// ```
+/// use nacos_chaos::flavor::official::{NacosVersion, ports};
+/// assert_eq!(ports(NacosVersion::new(1, 4, 1)), [8848, 7848]);
+/// assert_eq!(ports(NacosVersion::new(2, 0, 4)), [8848, 9848, 9849, 7848]);
+/// ```
+pub fn ports(version: NacosVersion) -> Vec<u16> {
+    let mut ports = vec![HTTP_PORT];
+    if version.has_grpc() {
+        ports.extend([GRPC_CLIENT_PORT, GRPC_CLUSTER_PORT]);
+    }
+    ports.push(RAFT_PORT);
+    if version.is_v3() {
+        ports.push(CONSOLE_PORT_V3);
+    }
+    ports
+}
+
 /// Render one node: env contract, ports, data path, cluster.conf and memory limit.
+///
+/// Standalone (`MODE=standalone`): the image's startup script then adds
+/// `-Dnacos.standalone=true` and neither reads `EMBEDDED_STORAGE` nor writes cluster.conf
+/// (`build/bin/docker-startup.sh` @nacos-docker 678b2a9 (1.4.1), v2.0.4, v2.1.2, v2.4.1: the
+/// `standalone` branch skips `print_servers`), and the server keeps config in its local Derby
+/// (empty `SPRING_DATASOURCE_PLATFORM`; `ConditionDistributedEmbedStorage` @2.0.4 is false when
+/// standalone). So a standalone node gets no `NACOS_SERVERS`, no `EMBEDDED_STORAGE` and no
+/// cluster.conf. 1.4.x standalone runs no raft group at all (see `catalog::groups`), so
+/// there would be nothing for the leader and convergence checks to judge: it is refused.
 pub(super) fn render(flavor: &Official, ctx: &RenderCtx<'_>) -> Result<ContainerSpec> {
     let version = NacosVersion::supported(ctx.version)?;
     let membership = ctx.membership;
+    let standalone = flavor.mode == ClusterMode::Standalone;
+    if standalone && !version.has_grpc() {
+        return Err(Error::Config(format!(
+            "standalone Nacos {version} runs no raft group (1.x standalone keeps naming and \
+             config outside JRaft), so there is nothing to judge: use 2.0.0 or later"
+        )));
+    }
+    if standalone && membership.members.len() != 1 {
+        return Err(Error::Config(format!(
+            "standalone mode runs one node; the membership has {}",
+            membership.members.len()
+        )));
+    }
     validate_membership(membership)?;
     let mode = membership.mode;
     // The node may be absent from the membership: that is the deliberate stale-membership
@@ -271,8 +317,12 @@ pub(super) fn render(flavor: &Official, ctx: &RenderCtx<'_>) -> Result<Container
 
     let mut env: Vec<(String, String)> = Vec::new();
     let mut set = |k: &str, v: &str| env.push((k.to_string(), v.to_string()));
-    set("MODE", "cluster");
-    set("NACOS_SERVERS", &servers.join(" "));
+    if standalone {
+        set("MODE", "standalone");
+    } else {
+        set("MODE", "cluster");
+        set("NACOS_SERVERS", &servers.join(" "));
+    }
     if let Some(ip) = server_ip(ctx.node, mode) {
         set("NACOS_SERVER_IP", &ip);
     }
@@ -283,8 +333,10 @@ pub(super) fn render(flavor: &Official, ctx: &RenderCtx<'_>) -> Result<Container
             IdentityMode::Hostname => "hostname",
         },
     );
-    // Empty platform + embedded flag = raft-backed config store (group nacos_config).
-    set("EMBEDDED_STORAGE", "embedded");
+    if !standalone {
+        // Empty platform + embedded flag = raft-backed config store (group nacos_config).
+        set("EMBEDDED_STORAGE", "embedded");
+    }
     set("SPRING_DATASOURCE_PLATFORM", "");
     set("JVM_XMS", JVM_XMS);
     set("JVM_XMX", JVM_XMX);
@@ -303,17 +355,18 @@ pub(super) fn render(flavor: &Official, ctx: &RenderCtx<'_>) -> Result<Container
         set("JAVA_OPT_EXT", &args.join(" "));
     }
 
-    let mut ports = vec![HTTP_PORT, GRPC_CLIENT_PORT, GRPC_CLUSTER_PORT, RAFT_PORT];
-    if version.is_v3() {
-        ports.push(CONSOLE_PORT_V3);
-    }
+    let files = if standalone {
+        vec![]
+    } else {
+        vec![(CLUSTER_CONF_PATH.to_string(), cluster_conf(membership))]
+    };
     Ok(ContainerSpec {
         image: flavor.image_for(ctx.version),
         env,
         cmd: None,
-        ports,
+        ports: ports(version),
         data_path: DATA_PATH.to_string(),
-        files: vec![(CLUSTER_CONF_PATH.to_string(), cluster_conf(membership))],
+        files,
         memory_bytes: Some(MEMORY_BYTES),
     })
 }

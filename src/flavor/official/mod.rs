@@ -17,11 +17,12 @@ mod live;
 mod observe;
 mod paths;
 mod readiness;
+pub mod upgrade;
 mod version;
 
 pub use env::{
     AUTH_IDENTITY_KEY, AUTH_IDENTITY_VALUE, AUTH_TOKEN, MEMORY_BYTES, RAFT_DATA_KEYS,
-    STRICT_MODE_KEY, cluster_conf, raft_tuning_args, server_ip, server_ip_accepted,
+    STRICT_MODE_KEY, cluster_conf, ports, raft_tuning_args, server_ip, server_ip_accepted,
 };
 pub use live::confirm_leaders;
 pub use readiness::{Readiness, ReadyMeans, parse_readiness, ready_means};
@@ -103,6 +104,8 @@ pub const IMAGE_REPO: &str = "nacos/nacos-server";
 pub struct Official {
     /// Registry or mirror prefix put before `nacos/nacos-server` (None = Docker Hub).
     pub registry: Option<String>,
+    /// Cluster (default) or standalone (`MODE=standalone`, one node).
+    pub mode: ClusterMode,
 }
 
 impl Official {
@@ -120,7 +123,23 @@ impl Official {
         let p = p.trim().trim_end_matches('/').to_string();
         Official {
             registry: (!p.is_empty()).then_some(p),
+            mode: ClusterMode::Cluster,
         }
+    }
+
+    /// The same flavor in `mode`.
+    ///
+    /// ```
+    /// use nacos_chaos::flavor::{ClusterMode, official::Official};
+    /// assert_eq!(Official::default().mode(ClusterMode::Standalone).mode, ClusterMode::Standalone);
+    /// ```
+    pub fn mode(mut self, mode: ClusterMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    fn standalone(&self) -> bool {
+        self.mode == ClusterMode::Standalone
     }
 
     fn image_for(&self, version: &str) -> String {
@@ -173,7 +192,21 @@ impl Flavor for Official {
     }
 
     fn groups(&self, version: &str) -> Vec<String> {
-        catalog::groups(version)
+        catalog::groups(version, self.standalone())
+    }
+
+    /// 2.0.x/2.1.x: `GET /nacos/v1/ns/upgrade/ops/metrics?json=true` (see [`upgrade`]).
+    fn upgrade_state_path(&self, version: &str) -> Option<String> {
+        upgrade::path(version)
+    }
+
+    fn parse_upgrade_state(
+        &self,
+        version: &str,
+        node: &NodeIdentity,
+        answer: &HttpAnswer,
+    ) -> Result<UpgradeState> {
+        upgrade::parse(version, node, answer)
     }
 
     fn api(&self, version: &str) -> ApiPaths {

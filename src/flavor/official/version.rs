@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct NacosVersion {
-    /// Major version (2 or 3 for the supported range).
+    /// Major version (1, 2 or 3 for the supported range).
     pub major: u32,
     /// Minor version.
     pub minor: u32,
@@ -31,8 +31,11 @@ pub struct NacosVersion {
 }
 
 impl NacosVersion {
-    /// Oldest version whose env contract this flavor implements.
-    pub const MIN_SUPPORTED: NacosVersion = NacosVersion::new(2, 2, 0);
+    /// Oldest version whose env contract this flavor implements: 1.4.1, read at alibaba/nacos
+    /// tag 1.4.1 and the nacos-docker commit that released its image (678b2a9, "Merge pull
+    /// request #155 from nacos-group/1.4.1": `build/bin/docker-startup.sh`, `build/Dockerfile`;
+    /// nacos-docker has no `v1.4.1` tag).
+    pub const MIN_SUPPORTED: NacosVersion = NacosVersion::new(1, 4, 1);
 
     /// A three-part version.
     ///
@@ -89,18 +92,19 @@ impl NacosVersion {
     }
 
     /// Parse and check the version is in the range this flavor's contract covers
-    /// (2.2.0 up to, not including, 4.0.0).
+    /// (1.4.1 up to, not including, 4.0.0).
     ///
     /// ```
     /// use nacos_chaos::flavor::official::NacosVersion;
     /// assert!(NacosVersion::supported("2.4.1").is_ok());
-    /// assert!(NacosVersion::supported("1.4.7").is_err());
+    /// assert!(NacosVersion::supported("1.4.1").is_ok());
+    /// assert!(NacosVersion::supported("1.4.0").is_err());
     /// ```
     pub fn supported(text: &str) -> Result<Self> {
         let v = Self::parse(text)?;
         if v < Self::MIN_SUPPORTED || v.major >= 4 {
             return Err(Error::Config(format!(
-                "official Nacos version {v} is outside the supported range 2.2.0 … 3.x \
+                "official Nacos version {v} is outside the supported range 1.4.1 … 3.x \
                  (the env contract and APIs used here are only known for that range)"
             )));
         }
@@ -151,20 +155,59 @@ impl NacosVersion {
     pub fn has_lock_group(&self) -> bool {
         self.is_v3()
     }
+
+    /// 2.0.0+ listens for gRPC: client port = main + 1000, cluster port = main + 1001
+    /// (`core/.../remote/grpc/GrpcSdkServer`, `GrpcClusterServer` `PORT_OFFSET` @2.0.4,
+    /// 2.1.2); tag 1.4.1 has no gRPC server in `core` at all.
+    ///
+    /// ```
+    /// use nacos_chaos::flavor::official::NacosVersion;
+    /// assert!(NacosVersion::new(2, 0, 4).has_grpc());
+    /// assert!(!NacosVersion::new(1, 4, 1).has_grpc());
+    /// ```
+    pub fn has_grpc(&self) -> bool {
+        self.major >= 2
+    }
+
+    /// 2.0.x and 2.1.x carry the 1.x → 2.x upgrade machinery: `UpgradeJudgement` (double
+    /// write until every member is 2.x and ready) and its ops API
+    /// `/nacos/v1/ns/upgrade/ops/*` (`naming/.../controllers/UpgradeOpsController`,
+    /// `naming/.../core/v2/upgrade/UpgradeJudgement` @2.0.4, 2.1.2). Tag 2.2.0 has neither.
+    ///
+    /// ```
+    /// use nacos_chaos::flavor::official::NacosVersion;
+    /// assert!(NacosVersion::new(2, 0, 4).has_upgrade_ops());
+    /// assert!(NacosVersion::new(2, 1, 2).has_upgrade_ops());
+    /// assert!(!NacosVersion::new(1, 4, 1).has_upgrade_ops());
+    /// assert!(!NacosVersion::new(2, 2, 0).has_upgrade_ops());
+    /// ```
+    pub fn has_upgrade_ops(&self) -> bool {
+        self.major == 2 && self.minor < 2
+    }
+
+    /// 2.4.1+ runs `naming_persistent_service` through `SwitchManager` in standalone mode
+    /// too (`naming/.../misc/SwitchManager` @2.4.1 registers with the CP protocol in its
+    /// constructor); 2.0.x–2.4.0.1 use `StandalonePersistentServiceProcessor` there, which
+    /// registers no raft group (@2.0.4, 2.1.2).
+    pub(crate) fn standalone_switch_group(&self) -> bool {
+        self.at_least(2, 4, 1)
+    }
 }
 
 /// Official image tags this flavor's env contract was checked against: every
-/// `nacos-group/nacos-docker` release tag from v2.2.0 to v3.2.3 (each tag's
-/// `build/bin/docker-startup.sh` read for `NACOS_SERVER_IP` and `PREFER_HOST_MODE`).
+/// `nacos-group/nacos-docker` release tag from v2.0.3 to v3.2.3, and the commit that released
+/// 1.4.1 (678b2a9; no tag) — each one's `build/bin/docker-startup.sh` read for `MODE`,
+/// `NACOS_SERVER_IP` and `PREFER_HOST_MODE`.
 ///
 /// ```
 /// use nacos_chaos::flavor::official::{IMAGE_TAGS, NacosVersion};
 /// assert!(IMAGE_TAGS.iter().all(|t| NacosVersion::supported(t).is_ok()));
 /// ```
 pub const IMAGE_TAGS: &[&str] = &[
-    "2.2.0", "2.2.0.1", "2.2.1", "2.2.2", "2.2.3", "2.3.0", "2.3.1", "2.3.2", "2.4.0", "2.4.0.1",
-    "2.4.1", "2.4.2", "2.4.2.1", "2.4.3", "2.5.0", "2.5.1", "2.5.2", "2.5.3", "3.0.0", "3.0.1",
-    "3.0.2", "3.0.3", "3.1.0", "3.1.1", "3.1.2", "3.2.0", "3.2.1", "3.2.2", "3.2.3",
+    "1.4.1", "2.0.3", "2.0.4", "2.1.0", "2.1.1", "2.1.2", "2.2.0", "2.2.0.1", "2.2.1", "2.2.2",
+    "2.2.3", "2.3.0", "2.3.1", "2.3.2", "2.4.0", "2.4.0.1", "2.4.1", "2.4.2", "2.4.2.1", "2.4.3",
+    "2.5.0", "2.5.1", "2.5.2", "2.5.3", "3.0.0", "3.0.1", "3.0.2", "3.0.3", "3.1.0", "3.1.1",
+    "3.1.2", "3.2.0", "3.2.1", "3.2.2", "3.2.3",
 ];
 
 impl fmt::Display for NacosVersion {
