@@ -193,18 +193,20 @@ pub async fn run_fix(
         }
         Fix::DeleteRaftDir => {
             stop_all(c, &mut ev).await?;
-            let wipe = Fault::WipeRaft {
-                nodes: Targets::All,
-            };
-            let mut nemesis = Nemesis::default();
-            nemesis.apply(c, &wipe).await?;
-            for w in nemesis.windows() {
-                ev.extend(w.proof.iter().cloned());
-            }
             if c.flavor().capabilities().joins {
-                // Nothing is left to boot from: the cluster forms again by joins.
+                // r-nacos: its Raft dir is the whole data dir. Each volume is replaced by an
+                // empty one; the cluster forms again by joins.
                 for n in &map.nodes {
                     c.remove_node_container(n.node).await?;
+                    let vol = c.node(n.node)?.volume.clone();
+                    let opts = bollard::query_parameters::RemoveVolumeOptions { force: true };
+                    c.engine()
+                        .client()
+                        .remove_volume(&vol, Some(opts))
+                        .await
+                        .map_err(|e| Error::docker(format!("remove volume {vol}"), e))?;
+                    c.engine().create_volume(&vol, &format!("n{}", n.node)).await?;
+                    ev.push(format!("{} ms: n{}: data volume {vol} replaced by an empty one", c.now_ms(), n.node));
                     c.move_ip(n.node, n.run_new)?;
                     c.set_node_version(n.node, to).await?;
                 }
@@ -215,6 +217,14 @@ pub async fn run_fix(
                     r.attempts
                 ));
             } else {
+                let wipe = Fault::WipeRaft {
+                    nodes: Targets::All,
+                };
+                let mut nemesis = Nemesis::default();
+                nemesis.apply(c, &wipe).await?;
+                for w in nemesis.windows() {
+                    ev.extend(w.proof.iter().cloned());
+                }
                 whole_cluster(c, map, true, to, &mut ev).await?;
             }
         }

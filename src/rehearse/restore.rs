@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
@@ -41,13 +40,35 @@ fn host_hashes(dir: &Path) -> Result<BTreeMap<String, String>> {
     Ok(out)
 }
 
-fn parse_sha256sum(out: &str) -> BTreeMap<String, String> {
-    out.lines()
-        .filter_map(|l| {
-            let (h, p) = l.split_once("  ")?;
-            (h.len() == 64).then(|| (p.trim().to_string(), h.to_string()))
-        })
-        .collect()
+/// sha256 of every regular file in a tar archive of directory `top`, keyed `./rel/path`.
+fn archive_hashes(tar_bytes: &[u8], top: &str) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let mut archive = tar::Archive::new(tar_bytes);
+    let entries = archive
+        .entries()
+        .map_err(|e| Error::io("read archive of", top, e))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| Error::io("read archive of", top, e))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let path = entry
+            .path()
+            .map_err(|e| Error::io("read archive of", top, e))?
+            .to_string_lossy()
+            .into_owned();
+        let rel = path
+            .trim_start_matches("./")
+            .strip_prefix(top)
+            .unwrap_or(&path)
+            .trim_start_matches('/')
+            .to_string();
+        let mut buf = vec![];
+        std::io::Read::read_to_end(&mut entry, &mut buf)
+            .map_err(|e| Error::io("read archive of", top, e))?;
+        out.insert(format!("./{rel}"), hex::encode(Sha256::digest(&buf)));
+    }
+    Ok(out)
 }
 
 /// Copy host directory `dir` into node `node`'s data volume (the node must have no running
@@ -59,40 +80,35 @@ pub async fn restore_dir(cluster: &Cluster, node: usize, dir: &Path) -> Result<S
     b.append_dir_all(".", dir)
         .map_err(|e| Error::io("pack backup", dir, e))?;
     let data = b.into_inner().map_err(|e| Error::io("pack backup", dir, e))?;
-    let volume = cluster.node(node)?.volume.clone();
+    let n = cluster.node(node)?;
+    let volume = n.volume.clone();
     let engine = cluster.engine();
-    let image = crate::image::ensure_tools(engine).await?;
+    // A container of the node's own image (present: the cluster needs it), created on the
+    // volume and never started: the archive API writes into the mounted volume and reads it
+    // back, with no shell or tools image involved.
     let req = ContainerRequest {
         name: format!("nchaos-{}-restore-n{node}-{}", cluster.run_id(), cluster.now_ms()),
-        image,
-        cmd: Some(vec![
-            "sh".into(),
-            "-ec".into(),
-            "cd /data && find . -type f -exec sha256sum {} +".into(),
-        ]),
+        image: cluster.flavor().image(&n.version),
         role: "helper".into(),
         network_mode: Some("none".into()),
         volumes: vec![(volume.clone(), "/data".into())],
         ..Default::default()
     };
-    // Upload into the created (not yet started) helper: the archive lands in the mounted
-    // volume; the helper then lists what the volume holds.
     let id = engine.create_container(&req).await?;
-    let opts = bollard::query_parameters::UploadToContainerOptionsBuilder::new()
-        .path("/data")
-        .build();
-    let up = engine
-        .client()
-        .upload_to_container(&id, Some(opts), bollard::body_full(data.into()))
-        .await
-        .map_err(|e| Error::docker(format!("upload backup into {volume}"), e));
-    let _ = engine.remove_container(&id).await;
-    up?;
-    let out = engine.run_helper(&req, Duration::from_secs(120)).await?;
-    if out.exit_code != 0 {
-        return Err(restore_err(node, format!("listing the volume failed: {}", out.output)));
+    let result = async {
+        let opts = bollard::query_parameters::UploadToContainerOptionsBuilder::new()
+            .path("/data")
+            .build();
+        engine
+            .client()
+            .upload_to_container(&id, Some(opts), bollard::body_full(data.into()))
+            .await
+            .map_err(|e| Error::docker(format!("upload backup into {volume}"), e))?;
+        cluster.download(&id, "/data").await
     }
-    let got = parse_sha256sum(&out.output);
+    .await;
+    let _ = engine.remove_container(&id).await;
+    let got = archive_hashes(&result?, "data")?;
     if got != want {
         let differ: Vec<&String> = want
             .keys()
@@ -140,12 +156,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sha256sum_output_and_host_hashes_agree_on_keys() {
+    fn archive_and_host_hashes_agree_on_keys() {
         let t = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(t.path().join("raft")).unwrap();
         std::fs::write(t.path().join("raft/log"), b"abc").unwrap();
         let h = host_hashes(t.path()).unwrap();
-        let line = format!("{}  ./raft/log\n", h["./raft/log"]);
-        assert_eq!(parse_sha256sum(&line), h);
+        let mut b = tar::Builder::new(Vec::new());
+        b.append_dir_all("data", t.path()).unwrap();
+        let bytes = b.into_inner().unwrap();
+        assert_eq!(archive_hashes(&bytes, "data").unwrap(), h);
     }
 }
