@@ -33,7 +33,12 @@ async fn write_data(c: &mut Cluster) {
     for (ns, group, id, content) in CONFIGS {
         let r = http
             .post(format!("{base}/nacos/v1/cs/configs"))
-            .form(&[("dataId", id), ("group", group), ("content", content), ("tenant", ns)])
+            .form(&[
+                ("dataId", id),
+                ("group", group),
+                ("content", content),
+                ("tenant", ns),
+            ])
             .send()
             .await
             .unwrap();
@@ -96,7 +101,9 @@ async fn rehearsing_a_whole_cluster_address_change_on_a_real_backup() {
     let mut backups = vec![];
     for i in 1..=3 {
         let d = tmp.path().join(format!("n{i}"));
-        restore::save_node_data(&c, i, &d).await.expect("copy data out");
+        restore::save_node_data(&c, i, &d)
+            .await
+            .expect("copy data out");
         backups.push(d);
     }
     let members: Vec<String> = c
@@ -136,7 +143,12 @@ async fn rehearsing_a_whole_cluster_address_change_on_a_real_backup() {
 
     // The baseline holds what was written.
     let (_, configs, services, instances) = report.baseline.counts();
-    assert_eq!((configs, services, instances), (4, 2, 3), "{:?}", report.baseline);
+    assert_eq!(
+        (configs, services, instances),
+        (4, 2, 3),
+        "{:?}",
+        report.baseline
+    );
 
     // The planned change: unsafe, no leader.
     assert!(!report.safe && report.exit_code() == 1, "{md}");
@@ -150,12 +162,19 @@ async fn rehearsing_a_whole_cluster_address_change_on_a_real_backup() {
     let lost: Vec<&str> = del.lost.iter().map(|l| l.entry.as_str()).collect();
     for e in &report.baseline.entries {
         if !matches!(e, rehearse::baseline::Entry::Namespace { .. }) {
-            assert!(lost.contains(&e.key().as_str()), "{} not listed lost: {md}", e.key());
+            assert!(
+                lost.contains(&e.key().as_str()),
+                "{} not listed lost: {md}",
+                e.key()
+            );
             assert!(md.contains(&e.key()), "{} not in the report", e.key());
         }
     }
     let base_keys: Vec<String> = report.baseline.entries.iter().map(|e| e.key()).collect();
-    assert!(lost.iter().all(|l| base_keys.iter().any(|k| k == l)), "{md}");
+    assert!(
+        lost.iter().all(|l| base_keys.iter().any(|k| k == l)),
+        "{md}"
+    );
 
     // Keep the old addresses: leader, nothing lost; ranked first.
     let keep = report.fix("keep-old-addresses").unwrap();
@@ -167,7 +186,12 @@ async fn rehearsing_a_whole_cluster_address_change_on_a_real_backup() {
 
     // Backups untouched; nothing left in Docker.
     for (b, d) in backups.iter().zip(&digests) {
-        assert_eq!(&input::tree_digest(b).unwrap(), d, "{} changed", b.display());
+        assert_eq!(
+            &input::tree_digest(b).unwrap(),
+            d,
+            "{} changed",
+            b.display()
+        );
     }
     for run in std::iter::once(&report.planned)
         .chain(&report.fixes)
@@ -177,7 +201,11 @@ async fn rehearsing_a_whole_cluster_address_change_on_a_real_backup() {
         let inv = engine.inventory(Some(run)).await.unwrap();
         assert!(inv.is_empty(), "run {run} left {inv:?}");
     }
-    for f in [rehearse::report::JSON_FILE, rehearse::report::MD_FILE, rehearse::report::HTML_FILE] {
+    for f in [
+        rehearse::report::JSON_FILE,
+        rehearse::report::MD_FILE,
+        rehearse::report::HTML_FILE,
+    ] {
         assert!(out.join(f).is_file());
     }
 }

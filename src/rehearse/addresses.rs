@@ -153,7 +153,10 @@ impl AddressMap {
                 } else {
                     String::new()
                 };
-                format!("n{}: production {} = run {}{moved}", n.node, n.prod_old, n.run_old)
+                format!(
+                    "n{}: production {} = run {}{moved}",
+                    n.node, n.prod_old, n.run_old
+                )
             })
             .collect()
     }
@@ -176,8 +179,14 @@ mod tests {
     fn reproduced_when_the_subnet_is_the_runs() {
         let m = members("10.231.7.11:8848,10.231.7.12:8848,10.231.7.13:8848");
         assert_eq!(preferred_octet(&m), Some(7));
-        let net = RunNetwork { name: "n".into(), octet: 7 };
-        let c = Change::parse_new_addresses("10.231.7.11=10.231.7.31,10.231.7.12=10.231.7.32,10.231.7.13=10.231.7.33").unwrap();
+        let net = RunNetwork {
+            name: "n".into(),
+            octet: 7,
+        };
+        let c = Change::parse_new_addresses(
+            "10.231.7.11=10.231.7.31,10.231.7.12=10.231.7.32,10.231.7.13=10.231.7.33",
+        )
+        .unwrap();
         let a = map(&m, &c, &net).unwrap();
         assert!(a.reproduced && a.moves());
         assert_eq!(a.nodes[1].run_new.to_string(), "10.231.7.32");
@@ -187,7 +196,10 @@ mod tests {
     fn mapped_elsewhere() {
         let m = members("192.168.1.5:8848,192.168.1.6:8848,192.168.1.7:8848");
         assert_eq!(preferred_octet(&m), None);
-        let net = RunNetwork { name: "n".into(), octet: 9 };
+        let net = RunNetwork {
+            name: "n".into(),
+            octet: 9,
+        };
         let a = map(&m, &Change::SameAddresses, &net).unwrap();
         assert!(!a.reproduced && !a.moves());
         assert_eq!(a.nodes[0].run_old.to_string(), "10.231.9.11");

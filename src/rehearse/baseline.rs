@@ -58,7 +58,13 @@ pub enum Entry {
 impl Entry {
     /// Identity of the entry without its content hash.
     pub fn key(&self) -> String {
-        let ns = |n: &str| if n.is_empty() { "public".to_string() } else { n.to_string() };
+        let ns = |n: &str| {
+            if n.is_empty() {
+                "public".to_string()
+            } else {
+                n.to_string()
+            }
+        };
         match self {
             Entry::Namespace { id } => format!("namespace {}", ns(id)),
             Entry::Config {
@@ -163,13 +169,19 @@ async fn get_json(http: &reqwest::Client, base: &str, path: &str) -> Result<Valu
         return Err(Error::Protocol {
             node: base.into(),
             what: path.into(),
-            detail: format!("HTTP {status}: {}", body.chars().take(200).collect::<String>()),
+            detail: format!(
+                "HTTP {status}: {}",
+                body.chars().take(200).collect::<String>()
+            ),
         });
     }
     serde_json::from_str(&body).map_err(|e| Error::Protocol {
         node: base.into(),
         what: path.into(),
-        detail: format!("not JSON ({e}): {}", body.chars().take(200).collect::<String>()),
+        detail: format!(
+            "not JSON ({e}): {}",
+            body.chars().take(200).collect::<String>()
+        ),
     })
 }
 

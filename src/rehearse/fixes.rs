@@ -56,12 +56,24 @@ impl Fix {
     /// What it does, for the report.
     pub fn describe(self, flavor: FlavorKind) -> &'static str {
         match (self, flavor) {
-            (Fix::Planned, _) => "the planned upgrade as given: stop every node, start each at its new address and version",
-            (Fix::DeleteRaftDir, FlavorKind::Official) => "stop every node, delete data/protocol on each, then the planned upgrade",
-            (Fix::DeleteRaftDir, FlavorKind::RNacos) => "stop every node, delete the r-nacos data dir (it is the Raft dir) on each, then the planned upgrade (the cluster re-forms by joins)",
-            (Fix::Rollback, _) => "the planned upgrade, then every node back to the from-version at the address the backup was taken at",
-            (Fix::KeepOldAddresses, _) => "the upgrade with every node keeping the address the backup was taken at",
-            (Fix::Rolling, _) => "node by node: stop, start at its new address and version, wait for a leader, next",
+            (Fix::Planned, _) => {
+                "the planned upgrade as given: stop every node, start each at its new address and version"
+            }
+            (Fix::DeleteRaftDir, FlavorKind::Official) => {
+                "stop every node, delete data/protocol on each, then the planned upgrade"
+            }
+            (Fix::DeleteRaftDir, FlavorKind::RNacos) => {
+                "stop every node, delete the r-nacos data dir (it is the Raft dir) on each, then the planned upgrade (the cluster re-forms by joins)"
+            }
+            (Fix::Rollback, _) => {
+                "the planned upgrade, then every node back to the from-version at the address the backup was taken at"
+            }
+            (Fix::KeepOldAddresses, _) => {
+                "the upgrade with every node keeping the address the backup was taken at"
+            }
+            (Fix::Rolling, _) => {
+                "node by node: stop, start at its new address and version, wait for a leader, next"
+            }
             (Fix::RaftReset, _) => "the server's Raft reset operation after the planned upgrade",
         }
     }
@@ -133,7 +145,10 @@ async fn move_node(
         },
     )
     .await?;
-    ev.push(format!("{} ms: n{i} started at {ip} on {version}", c.now_ms()));
+    ev.push(format!(
+        "{} ms: n{i} started at {ip} on {version}",
+        c.now_ms()
+    ));
     Ok(())
 }
 
@@ -156,8 +171,9 @@ async fn whole_cluster(
 }
 
 /// Run `fix`'s steps on a cluster restored from the backup and running at the old
-/// addresses on `from`. Returns the evidence lines, and when the last change step ended.
-/// `Ok(None)` evidence means the flavor has no such operation (reason in the error text).
+/// addresses on `from`. Returns the evidence lines, and when the last restart began (the
+/// time to recover counts from there). A flavor without such an operation answers
+/// [`Error::Unsupported`].
 pub async fn run_fix(
     fix: Fix,
     c: &mut Cluster,
@@ -167,13 +183,16 @@ pub async fn run_fix(
     leader_timeout: Duration,
 ) -> Result<(Vec<String>, Instant)> {
     let mut ev = vec![];
+    let mut began = Instant::now();
     match fix {
         Fix::Planned => {
             stop_all(c, &mut ev).await?;
+            began = Instant::now();
             whole_cluster(c, map, true, to, &mut ev).await?;
         }
         Fix::KeepOldAddresses => {
             stop_all(c, &mut ev).await?;
+            began = Instant::now();
             whole_cluster(c, map, false, to, &mut ev).await?;
         }
         Fix::Rollback => {
@@ -189,6 +208,7 @@ pub async fn run_fix(
                 }
             ));
             stop_all(c, &mut ev).await?;
+            began = Instant::now();
             whole_cluster(c, map, false, from, &mut ev).await?;
         }
         Fix::DeleteRaftDir => {
@@ -205,11 +225,18 @@ pub async fn run_fix(
                         .remove_volume(&vol, Some(opts))
                         .await
                         .map_err(|e| Error::docker(format!("remove volume {vol}"), e))?;
-                    c.engine().create_volume(&vol, &format!("n{}", n.node)).await?;
-                    ev.push(format!("{} ms: n{}: data volume {vol} replaced by an empty one", c.now_ms(), n.node));
+                    c.engine()
+                        .create_volume(&vol, &format!("n{}", n.node))
+                        .await?;
+                    ev.push(format!(
+                        "{} ms: n{}: data volume {vol} replaced by an empty one",
+                        c.now_ms(),
+                        n.node
+                    ));
                     c.move_ip(n.node, n.run_new)?;
                     c.set_node_version(n.node, to).await?;
                 }
+                began = Instant::now();
                 let r = c.start_all(leader_timeout).await?;
                 ev.push(format!(
                     "{} ms: re-formed by joins in {} attempt(s)",
@@ -225,12 +252,14 @@ pub async fn run_fix(
                 for w in nemesis.windows() {
                     ev.extend(w.proof.iter().cloned());
                 }
+                began = Instant::now();
                 whole_cluster(c, map, true, to, &mut ev).await?;
             }
         }
         Fix::Rolling => {
             for n in &map.nodes {
                 c.stop_node(n.node, 10).await?;
+                began = Instant::now();
                 move_node(c, n.node, n.run_new, to, &mut ev).await?;
                 let r = c.wait_for_leader(leader_timeout / 2).await;
                 ev.push(format!(
@@ -249,11 +278,15 @@ pub async fn run_fix(
                 flavor: c.flavor().kind().to_string(),
                 what: "a Raft reset operation".into(),
                 why: match c.flavor().kind() {
-                    FlavorKind::RNacos => "r-nacos has no API that resets a Raft group's membership".into(),
-                    FlavorKind::Official => "not rehearsed yet (JRaft ops `resetRaftCluster`)".into(),
+                    FlavorKind::RNacos => {
+                        "r-nacos has no API that resets a Raft group's membership".into()
+                    }
+                    FlavorKind::Official => {
+                        "not rehearsed yet (JRaft ops `resetRaftCluster`)".into()
+                    }
                 },
             });
         }
     }
-    Ok((ev, Instant::now()))
+    Ok((ev, began))
 }

@@ -73,7 +73,8 @@ fn load_backup(node: usize, path: &Path, flavor: FlavorKind) -> Result<Backup> {
 }
 
 fn unpack(path: &Path) -> Result<tempfile::TempDir> {
-    let fix = "re-create the archive with `tar czf node.tar.gz -C <data dir> .` from a complete copy";
+    let fix =
+        "re-create the archive with `tar czf node.tar.gz -C <data dir> .` from a complete copy";
     let f = File::open(path).map_err(|e| bad(path, format!("cannot open: {e}"), fix))?;
     let tmp = tempfile::Builder::new()
         .prefix("nchaos-backup-")
@@ -235,19 +236,32 @@ mod tests {
         let bk = load_backups(std::slice::from_ref(&f), FlavorKind::RNacos).unwrap();
         assert!(bk[0].dir.join("index").is_file());
         assert_eq!(tree_digest(&bk[0].dir).unwrap(), tree_digest(&d).unwrap());
-        assert_eq!(std::fs::read(&f).unwrap(), before, "the tarball is read-only input");
+        assert_eq!(
+            std::fs::read(&f).unwrap(),
+            before,
+            "the tarball is read-only input"
+        );
     }
 
     #[test]
     fn member_count_must_match_backups() {
         let e = text(
-            load_members("10.0.0.1:8848\n10.0.0.2:8848\n", Path::new("cluster.conf"), 3)
-                .unwrap_err(),
+            load_members(
+                "10.0.0.1:8848\n10.0.0.2:8848\n",
+                Path::new("cluster.conf"),
+                3,
+            )
+            .unwrap_err(),
         );
-        assert!(e.contains("cluster.conf") && e.contains("2 member(s) but 3"), "{e}");
+        assert!(
+            e.contains("cluster.conf") && e.contains("2 member(s) but 3"),
+            "{e}"
+        );
         assert!(e.contains("fix:"), "{e}");
         assert_eq!(
-            load_members("a:1,b:1,c:1", Path::new("-"), 3).unwrap().len(),
+            load_members("a:1,b:1,c:1", Path::new("-"), 3)
+                .unwrap()
+                .len(),
             3
         );
     }

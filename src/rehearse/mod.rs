@@ -132,8 +132,15 @@ async fn fresh_copy(plan: &Plan, backups: &[input::Backup]) -> Result<Copy> {
         cluster.start_node(i, join).await?;
     }
     evidence.push(match cluster.wait_for_leader(plan.leader_timeout).await {
-        Ok(l) => format!("{} ms: restored cluster has a leader after {:?}", cluster.now_ms(), l.elapsed),
-        Err(e) => format!("{} ms: restored cluster has no leader: {e}", cluster.now_ms()),
+        Ok(l) => format!(
+            "{} ms: restored cluster has a leader after {:?}",
+            cluster.now_ms(),
+            l.elapsed
+        ),
+        Err(e) => format!(
+            "{} ms: restored cluster has no leader: {e}",
+            cluster.now_ms()
+        ),
     });
     Ok(Copy {
         cluster,
@@ -180,7 +187,11 @@ async fn losses(
                 Ok(s) => {
                     answered += 1;
                     let l = baseline::diff(base, &s);
-                    notes.push(format!("n{i} serves {} entries, {} baseline entr(ies) lost", s.entries.len(), l.len()));
+                    notes.push(format!(
+                        "n{i} serves {} entries, {} baseline entr(ies) lost",
+                        s.entries.len(),
+                        l.len()
+                    ));
                     lost.extend(l);
                 }
                 Err(e) => notes.push(format!("n{i} did not answer the baseline read: {e}")),
@@ -216,7 +227,13 @@ async fn registry_availability(c: &Cluster, base: &Snapshot) -> (usize, usize) {
             } => Some((namespace.clone(), group.clone(), name.clone())),
             _ => None,
         })
-        .unwrap_or_else(|| (String::new(), "DEFAULT_GROUP".into(), "nacos-chaos-probe".into()));
+        .unwrap_or_else(|| {
+            (
+                String::new(),
+                "DEFAULT_GROUP".into(),
+                "nacos-chaos-probe".into(),
+            )
+        });
     let path = c.flavor().api(&c.spec().version).instance_list;
     let mut ok = 0;
     for n in c.nodes() {
@@ -224,7 +241,11 @@ async fn registry_availability(c: &Cluster, base: &Snapshot) -> (usize, usize) {
         let r = c
             .http()
             .get(format!("{base}{path}"))
-            .query(&[("serviceName", &svc), ("groupName", &group), ("namespaceId", &ns)])
+            .query(&[
+                ("serviceName", &svc),
+                ("groupName", &group),
+                ("namespaceId", &ns),
+            ])
             .send()
             .await;
         if matches!(r, Ok(ref r) if r.status().is_success()) {
@@ -234,14 +255,29 @@ async fn registry_availability(c: &Cluster, base: &Snapshot) -> (usize, usize) {
     (ok, c.nodes().len())
 }
 
-/// Preflight every node's copy against the membership after the planned change.
-fn preflight_all(plan: &Plan, backups: &[input::Backup], map: &AddressMap) -> Vec<String> {
+/// Preflight every node's copy (as loaded by [`input::load_backups`]) against the
+/// production membership after the planned change: one line per node with its verdict.
+pub fn preflight_copies(plan: &Plan, backups: &[input::Backup]) -> Vec<String> {
+    let net = crate::docker::RunNetwork {
+        name: String::new(),
+        octet: 0,
+    };
+    let Ok(map) = addresses::map(&plan.members, &plan.change, &net) else {
+        return vec![];
+    };
     let target: Vec<String> = map
         .nodes
         .iter()
         .zip(&plan.members)
         .map(|(n, m)| match plan.flavor {
-            FlavorKind::RNacos => format!("{}={}", n.node, Member { host: n.prod_new.clone(), port: None, id: None }.rnacos_addr()),
+            FlavorKind::RNacos => {
+                let new = Member {
+                    id: None,
+                    host: n.prod_new.clone(),
+                    port: None,
+                };
+                format!("{}={}", n.node, new.rnacos_addr())
+            }
             FlavorKind::Official => format!("{}:{}", n.prod_new, m.port.unwrap_or(8848)),
         })
         .collect();
@@ -249,14 +285,26 @@ fn preflight_all(plan: &Plan, backups: &[input::Backup], map: &AddressMap) -> Ve
         .iter()
         .zip(&target)
         .map(|(b, me)| {
-            let opts = PreflightOptions::new(&b.dir, plan.flavor, &target.join(","))
-                .and_then(|o| match plan.flavor {
-                    FlavorKind::Official => o.with_self(me),
-                    FlavorKind::RNacos => Ok(o),
+            let opts =
+                PreflightOptions::new(&b.dir, plan.flavor, &target.join(",")).and_then(|o| {
+                    match plan.flavor {
+                        FlavorKind::Official => o.with_self(me),
+                        FlavorKind::RNacos => Ok(o),
+                    }
                 });
             match opts.and_then(|o| crate::preflight::preflight(&o)) {
-                Ok(r) => format!("n{} ({}): {}", b.node, b.source.display(), r.worst().label()),
-                Err(e) => format!("n{} ({}): preflight could not read it: {e}", b.node, b.source.display()),
+                Ok(r) => format!(
+                    "n{} ({}): {} (exit {})",
+                    b.node,
+                    b.source.display(),
+                    r.worst().label(),
+                    r.worst().exit_code()
+                ),
+                Err(e) => format!(
+                    "n{} ({}): preflight could not read it: {e}",
+                    b.node,
+                    b.source.display()
+                ),
             }
         })
         .collect()
@@ -281,26 +329,46 @@ async fn measure(
         None => {
             let i = reader_node(&mut copy.cluster).await;
             let s = read_node(&copy.cluster, i).await?;
-            ev.push(format!("baseline read from n{i}: {} entries", s.entries.len()));
+            ev.push(format!(
+                "baseline read from n{i}: {} entries",
+                s.entries.len()
+            ));
             baseline_read = Some(s.clone());
             s
         }
     };
-    let result = fixes::run_fix(fix, &mut copy.cluster, &copy.map, &plan.from, &plan.to, plan.leader_timeout).await;
+    let result = fixes::run_fix(
+        fix,
+        &mut copy.cluster,
+        &copy.map,
+        &plan.from,
+        &plan.to,
+        plan.leader_timeout,
+    )
+    .await;
     let outcome = match result {
-        Err(Error::Unsupported { why, .. }) => FixOutcome::not_available(fix, plan.flavor, why, run_id),
+        Err(Error::Unsupported { why, .. }) => {
+            FixOutcome::not_available(fix, plan.flavor, why, run_id)
+        }
         Err(e) => FixOutcome::failed(fix, plan.flavor, e.to_string(), ev, run_id),
-        Ok((steps, changed)) => {
+        Ok((steps, began)) => {
             ev.extend(steps);
             let leader = copy.cluster.wait_for_leader(plan.leader_timeout).await;
             let leader_ms = match &leader {
-                Ok(_) => Some(changed.elapsed().as_millis() as u64),
+                Ok(_) => Some(began.elapsed().as_millis() as u64),
                 Err(e) => {
-                    ev.push(format!("no agreed leader within {:?}: {e}", plan.leader_timeout));
+                    ev.push(format!(
+                        "no agreed leader within {:?}: {e}",
+                        plan.leader_timeout
+                    ));
                     None
                 }
             };
-            let settle = if leader_ms.is_some() { Duration::from_secs(15) } else { Duration::ZERO };
+            let settle = if leader_ms.is_some() {
+                Duration::from_secs(15)
+            } else {
+                Duration::ZERO
+            };
             let lost = losses(&copy.cluster, &base, settle, &mut ev).await?;
             let registry = registry_availability(&copy.cluster, &base).await;
             FixOutcome::ran(fix, plan.flavor, leader_ms, registry, lost, ev, run_id)
@@ -315,6 +383,11 @@ async fn measure(
 
 /// Rehearse `plan`: the planned upgrade, then each fix, each on its own fresh copy.
 pub async fn rehearse(plan: &Plan) -> Result<RehearsalReport> {
+    if plan.change == Change::Hostnames {
+        return Err(Error::Config(
+            "rehearsing a change to hostname identity is not implemented yet\n  fix: rehearse the address change (--new-addresses) and read the keep-old-addresses fix".into(),
+        ));
+    }
     let backups = input::load_backups(&plan.backups, plan.flavor)?;
     let digests_before: Vec<String> = backups
         .iter()
@@ -322,7 +395,7 @@ pub async fn rehearse(plan: &Plan) -> Result<RehearsalReport> {
         .collect::<Result<_>>()?;
     let (planned, base, map) = measure(plan, &backups, Fix::Planned, None).await?;
     let base = base.ok_or_else(|| Error::Config("no baseline was read".into()))?;
-    let preflight = preflight_all(plan, &backups, &map);
+    let preflight = preflight_copies(plan, &backups);
     let mut outcomes = vec![];
     for fix in plan.fixes.iter().copied().filter(|f| *f != Fix::Planned) {
         outcomes.push(measure(plan, &backups, fix, Some(&base)).await?.0);
@@ -336,5 +409,7 @@ pub async fn rehearse(plan: &Plan) -> Result<RehearsalReport> {
             });
         }
     }
-    Ok(RehearsalReport::new(plan, map, base, preflight, planned, outcomes))
+    Ok(RehearsalReport::new(
+        plan, map, base, preflight, planned, outcomes,
+    ))
 }

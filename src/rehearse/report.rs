@@ -40,7 +40,7 @@ pub struct FixOutcome {
     pub description: String,
     /// Ran / not available / failed.
     pub status: FixStatus,
-    /// Agreed leader back, ms after the last change step (None: no leader).
+    /// Agreed leader back, ms after the last restart began (None: no leader).
     pub leader_ms: Option<u64>,
     /// Nodes answering an instance list / nodes.
     pub registry: (usize, usize),
@@ -221,7 +221,9 @@ impl RehearsalReport {
             if self.safe { "SAFE" } else { "UNSAFE" },
             self.planned.verdict()
         );
-        o += &format!("Baseline (before any change): {ns} namespace(s), {cf} config(s), {sv} service(s), {ins} persistent instance(s).\n\n");
+        o += &format!(
+            "Baseline (before any change): {ns} namespace(s), {cf} config(s), {sv} service(s), {ins} persistent instance(s).\n\n"
+        );
         o += "## Fixes, best first\n\n| # | fix | leader | time to recover | registry | entries lost |\n|---|---|---|---|---|---|\n";
         for (i, f) in self.fixes.iter().enumerate() {
             o += &format!(
@@ -234,7 +236,9 @@ impl RehearsalReport {
                     (FixStatus::NotAvailable(_), _) => "n/a".to_string(),
                     (FixStatus::Failed(_), _) => "failed".to_string(),
                 },
-                f.leader_ms.map(|m| format!("{m} ms")).unwrap_or_else(|| "-".into()),
+                f.leader_ms
+                    .map(|m| format!("{m} ms"))
+                    .unwrap_or_else(|| "-".into()),
                 f.registry.0,
                 f.registry.1,
                 f.lost.len()

@@ -79,7 +79,9 @@ pub async fn restore_dir(cluster: &Cluster, node: usize, dir: &Path) -> Result<S
     b.follow_symlinks(false);
     b.append_dir_all(".", dir)
         .map_err(|e| Error::io("pack backup", dir, e))?;
-    let data = b.into_inner().map_err(|e| Error::io("pack backup", dir, e))?;
+    let data = b
+        .into_inner()
+        .map_err(|e| Error::io("pack backup", dir, e))?;
     let n = cluster.node(node)?;
     let volume = n.volume.clone();
     let engine = cluster.engine();
@@ -87,7 +89,11 @@ pub async fn restore_dir(cluster: &Cluster, node: usize, dir: &Path) -> Result<S
     // volume and never started: the archive API writes into the mounted volume and reads it
     // back, with no shell or tools image involved.
     let req = ContainerRequest {
-        name: format!("nchaos-{}-restore-n{node}-{}", cluster.run_id(), cluster.now_ms()),
+        name: format!(
+            "nchaos-{}-restore-n{node}-{}",
+            cluster.run_id(),
+            cluster.now_ms()
+        ),
         image: cluster.flavor().image(&n.version),
         role: "helper".into(),
         network_mode: Some("none".into()),
