@@ -120,6 +120,21 @@ async fn rehearsing_a_whole_cluster_address_change_on_a_real_backup() {
         })
         .collect();
     c.teardown().await.unwrap();
+    // NACOS_CHAOS_REHEARSE_KEEP=DIR keeps a copy of the backup and its members (to try the
+    // CLI on a real backup by hand).
+    if let Ok(keep) = std::env::var("NACOS_CHAOS_REHEARSE_KEEP") {
+        let keep = std::path::Path::new(&keep);
+        std::fs::create_dir_all(keep).unwrap();
+        for (i, b) in backups.iter().enumerate() {
+            let to = std::fs::File::create(keep.join(format!("n{}.tar.gz", i + 1))).unwrap();
+            let gz = flate2::write::GzEncoder::new(to, Default::default());
+            let mut t = tar::Builder::new(gz);
+            t.append_dir_all(".", b).unwrap();
+            t.into_inner().unwrap().finish().unwrap();
+        }
+        std::fs::write(keep.join("cluster.conf"), members.join("\n")).unwrap();
+        std::fs::write(keep.join("new-addresses"), moves.join(",")).unwrap();
+    }
     let digests: Vec<String> = backups
         .iter()
         .map(|b| input::tree_digest(b).unwrap())

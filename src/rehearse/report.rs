@@ -172,6 +172,7 @@ impl RehearsalReport {
         fixes.sort_by_key(|f| f.rank_key());
         let mut limits = vec![
             "A rehearsal on a copy is evidence, not proof: it does not reproduce production's clients, their load, their retries, nor ephemeral instances (held in memory, not in the backup).".to_string(),
+            "\"Leader\" means an agreed leader: every node that answers names the same one. A node left outside (e.g. moved to an address its peers do not know) counts against it even where the others still elect one among themselves.".to_string(),
             "The baseline is what the restored servers serve through their API; entries the server does not list (e.g. config history, beta/tag configs, users) are not compared.".to_string(),
         ];
         if !addresses.reproduced {
