@@ -12,6 +12,7 @@ use crate::fault::{Fault, Nemesis, Targets};
 use crate::flavor::FlavorKind;
 
 use super::addresses::AddressMap;
+use super::baseline::Snapshot;
 
 /// What runs on a fresh restored copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -170,6 +171,18 @@ async fn whole_cluster(
     Ok(())
 }
 
+/// After an intermediate step: how many baseline entries the nodes serve lost right now.
+async fn step_losses(c: &Cluster, base: &Snapshot, step: &str, ev: &mut Vec<String>) -> Result<()> {
+    let mut notes = vec![];
+    let lost = super::losses(c, base, Duration::ZERO, &mut notes).await?;
+    ev.push(format!(
+        "{} ms: after {step}: {} baseline entr(ies) lost on some node",
+        c.now_ms(),
+        lost.len()
+    ));
+    Ok(())
+}
+
 /// Run `fix`'s steps on a cluster restored from the backup and running at the old
 /// addresses on `from`. Returns the evidence lines, and when the last restart began (the
 /// time to recover counts from there). A flavor without such an operation answers
@@ -178,8 +191,8 @@ pub async fn run_fix(
     fix: Fix,
     c: &mut Cluster,
     map: &AddressMap,
-    from: &str,
-    to: &str,
+    (from, to): (&str, &str),
+    base: &Snapshot,
     leader_timeout: Duration,
 ) -> Result<(Vec<String>, Instant)> {
     let mut ev = vec![];
@@ -207,6 +220,7 @@ pub async fn run_fix(
                     Err(e) => format!("no leader ({e})"),
                 }
             ));
+            step_losses(c, base, "the planned upgrade", &mut ev).await?;
             stop_all(c, &mut ev).await?;
             began = Instant::now();
             whole_cluster(c, map, false, from, &mut ev).await?;
@@ -271,6 +285,7 @@ pub async fn run_fix(
                         Err(_) => "no leader".into(),
                     }
                 ));
+                step_losses(c, base, &format!("n{}'s move", n.node), &mut ev).await?;
             }
         }
         Fix::RaftReset => {

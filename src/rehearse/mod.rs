@@ -341,8 +341,8 @@ async fn measure(
         fix,
         &mut copy.cluster,
         &copy.map,
-        &plan.from,
-        &plan.to,
+        (&plan.from, &plan.to),
+        &base,
         plan.leader_timeout,
     )
     .await;

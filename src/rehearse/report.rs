@@ -340,3 +340,68 @@ impl RehearsalReport {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lost(n: usize) -> Vec<Lost> {
+        (0..n)
+            .map(|i| Lost {
+                entry: format!("config public/G/{i}"),
+                how: "gone".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fixes_rank_by_leader_then_losses_then_time() {
+        let f = FlavorKind::RNacos;
+        let mut v = [
+            FixOutcome::not_available(Fix::RaftReset, f, "none".into(), "r1".into()),
+            FixOutcome::ran(Fix::Rolling, f, None, (3, 3), vec![], vec![], "r2".into()),
+            FixOutcome::ran(
+                Fix::DeleteRaftDir,
+                f,
+                Some(100),
+                (3, 3),
+                lost(4),
+                vec![],
+                "r3".into(),
+            ),
+            FixOutcome::ran(
+                Fix::Rollback,
+                f,
+                Some(9000),
+                (3, 3),
+                vec![],
+                vec![],
+                "r4".into(),
+            ),
+            FixOutcome::ran(
+                Fix::KeepOldAddresses,
+                f,
+                Some(5000),
+                (3, 3),
+                vec![],
+                vec![],
+                "r5".into(),
+            ),
+            FixOutcome::failed(Fix::Planned, f, "boom".into(), vec![], "r6".into()),
+        ];
+        v.sort_by_key(|o| o.rank_key());
+        let names: Vec<&str> = v.iter().map(|o| o.fix.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "keep-old-addresses",
+                "rollback",
+                "delete-raft-dir",
+                "rolling",
+                "planned",
+                "raft-reset"
+            ]
+        );
+        assert!(v[0].recovered_whole() && !v[2].recovered_whole());
+    }
+}
