@@ -3,6 +3,10 @@
 //! API, run the planned upgrade and each recommended fix on its own fresh copy, and rank
 //! the fixes by outcome (leader, time to recover, baseline entries lost).
 //!
+//! Not yet: a change to hostname identity (`Change::Hostnames` is refused with a fix line),
+//! a suite's own fix as steps, official Nacos's Raft reset operation, and an official run
+//! end to end (`tests/rehearse_official.rs`, written without the image at hand).
+//!
 //! ```no_run
 //! # async fn f() -> nacos_chaos::Result<()> {
 //! use nacos_chaos::rehearse::{Plan, Change, rehearse};
