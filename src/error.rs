@@ -127,6 +127,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A rehearsal input (backup, membership) is missing, corrupt or partial.
+    #[error("backup {path}: {detail}\n  fix: {fix}")]
+    Backup {
+        /// The file or directory the user gave.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+        /// How to fix it.
+        fix: String,
+    },
     /// HTTP transport error.
     #[error("http {0}")]
     Http(String),

@@ -10,7 +10,8 @@
 //! - [`check`] — pure verdicts over history and observations;
 //! - [`scenario`] — declarative suites and the runner;
 //! - [`report`] — JSON, JUnit, HTML and Markdown artifacts;
-//! - [`preflight`] — reading persisted Raft state offline and judging it.
+//! - [`preflight`] — reading persisted Raft state offline and judging it;
+//! - [`rehearse`] — an upgrade rehearsed on the user's own backup, and the fixes compared.
 
 #![warn(missing_docs)]
 
@@ -23,6 +24,7 @@ pub mod flavor;
 pub mod image;
 pub mod poll;
 pub mod preflight;
+pub mod rehearse;
 pub mod report;
 pub mod scenario;
 pub mod workload;

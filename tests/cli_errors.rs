@@ -159,3 +159,56 @@ fn cli_errors_never_share_a_code_with_a_preflight_verdict() {
     assert_eq!(run(&["--help"], &[]).0, 0);
     assert_eq!(run(&["--version"], &[]).0, 0);
 }
+
+#[test]
+fn rehearse_input_errors_name_the_file_and_the_fix() {
+    let t = tempfile::tempdir().unwrap();
+    let conf = t.path().join("cluster.conf");
+    std::fs::write(&conf, "10.0.0.1:8848\n10.0.0.2:8848\n").unwrap();
+    let missing = t.path().join("n1-missing");
+    let data = format!(
+        "{},{},{}",
+        missing.display(),
+        missing.display(),
+        missing.display()
+    );
+    let conf_s = conf.display().to_string();
+    let args = [
+        "rehearse",
+        "--flavor",
+        "rnacos",
+        "--from",
+        "0.8.8",
+        "--data",
+        &data,
+        "--members",
+        &conf_s,
+    ];
+    let (code, text) = run(&args, &[]);
+    assert_eq!(code, CLI_ERROR, "{text}");
+    assert!(
+        text.contains("cluster.conf") && text.contains("2 member(s) but 3"),
+        "{text}"
+    );
+    assert!(text.contains("fix:"), "{text}");
+    let (code, text) = run(
+        &[
+            "rehearse",
+            "--flavor",
+            "rnacos",
+            "--from",
+            "0.8.8",
+            "--data",
+            &data,
+            "--members",
+            "10.0.0.1:8848,10.0.0.2:8848,10.0.0.3:8848",
+        ],
+        &[],
+    );
+    assert_eq!(code, CLI_ERROR, "{text}");
+    assert!(
+        text.contains("n1-missing") && text.contains("fix:"),
+        "{text}"
+    );
+    assert!(!text.contains("panicked"), "{text}");
+}

@@ -23,6 +23,8 @@ use rstest::rstest;
 mod corrupt;
 #[path = "preflight_fixtures/log.rs"]
 mod log;
+#[path = "preflight_fixtures/rehearse.rs"]
+mod rehearse;
 #[path = "preflight_fixtures/rnacos.rs"]
 mod rnacos;
 #[cfg(feature = "rocksdb-log")]

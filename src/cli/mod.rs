@@ -1,6 +1,7 @@
 //! Command-line interface. Errors are reported with anyhow at this edge.
 
 mod cluster_cmd;
+mod rehearse_cmd;
 mod scenario_cmd;
 
 use std::path::PathBuf;
@@ -179,6 +180,8 @@ enum Command {
         #[arg(long, env = "NACOS_CHAOS_REGISTRY")]
         registry: Option<String>,
     },
+    /// Rehearse an upgrade on your own backups: the planned change and each fix on a fresh copy.
+    Rehearse(rehearse_cmd::RehearseArgs),
     /// Build (or check) the images a flavor and version need.
     Image {
         #[command(flatten)]
@@ -295,5 +298,6 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             flavor,
             json,
         } => scenario_cmd::preflight(data, members, self_addr, flavor, json),
+        Command::Rehearse(args) => rehearse_cmd::rehearse(args).await,
     }
 }

@@ -153,6 +153,16 @@ impl Cluster {
 
     /// As [`Cluster::create`], with a chosen run id.
     pub async fn create_with_run_id(spec: ClusterSpec, run_id: String) -> Result<Self> {
+        Self::create_in_subnet(spec, run_id, None).await
+    }
+
+    /// As [`Cluster::create_with_run_id`], on `10.231.<octet>.0/24` when that subnet is free
+    /// (otherwise on any free one: check [`Cluster::network`]).
+    pub async fn create_in_subnet(
+        spec: ClusterSpec,
+        run_id: String,
+        octet: Option<u8>,
+    ) -> Result<Self> {
         spec.validate()?;
         let engine = Engine::connect(run_id).await?;
         crate::image::ensure(
@@ -164,7 +174,7 @@ impl Cluster {
         .await?;
         let flavor: Box<dyn Flavor> =
             flavor::build(spec.flavor, spec.registry.as_deref(), spec.mode);
-        let network = engine.create_run_network().await?;
+        let network = engine.create_run_network_preferring(octet).await?;
         let mut cluster = Cluster {
             http: reqwest::Client::builder()
                 .no_proxy()

@@ -117,6 +117,47 @@ impl Cluster {
         Ok(())
     }
 
+    /// Give node `index` this address on the run network, before it is first started: it
+    /// becomes both its current and its original identity (a rehearsal restores a backup
+    /// taken at that address). The address must be inside the run's subnet.
+    pub fn pin_ip(&mut self, index: usize, ip: std::net::Ipv4Addr) -> Result<()> {
+        self.node(index)?;
+        let o = ip.octets();
+        if o[0..3] != self.network.ip(0).octets()[0..3] || !(2..=254).contains(&o[3]) {
+            return Err(Error::Config(format!(
+                "n{index}: {ip} is not a host address of the run network {}",
+                self.network.subnet()
+            )));
+        }
+        let n = &mut self.nodes[index - 1];
+        n.identity.ip = ip;
+        n.original.ip = ip;
+        Ok(())
+    }
+
+    /// Set the address node `index` gets when next (re)created (any host address of the run
+    /// network), leaving its original identity as it was.
+    pub fn move_ip(&mut self, index: usize, ip: std::net::Ipv4Addr) -> Result<()> {
+        let original = self.node(index)?.original.clone();
+        self.pin_ip(index, ip)?;
+        self.nodes[index - 1].original = original;
+        Ok(())
+    }
+
+    /// Run `version` on node `index` from its next (re)creation (the image is provided now).
+    pub async fn set_node_version(&mut self, index: usize, version: &str) -> Result<()> {
+        self.node(index)?;
+        crate::image::ensure(
+            &self.engine,
+            self.spec.flavor,
+            version,
+            self.spec.registry.as_deref(),
+        )
+        .await?;
+        self.nodes[index - 1].version = version.to_string();
+        Ok(())
+    }
+
     /// The membership servers are told under a policy.
     pub fn membership_for(&self, policy: MembershipPolicy) -> Membership {
         match policy {

@@ -69,6 +69,12 @@ impl Engine {
     /// Create the run network, choosing a free subnet. Retries on overlap (a concurrent run
     /// may take the same subnet between our listing and our create).
     pub async fn create_run_network(&self) -> Result<RunNetwork> {
+        self.create_run_network_preferring(None).await
+    }
+
+    /// As [`Engine::create_run_network`], trying `10.231.<prefer>.0/24` first (a rehearsal
+    /// reproduces a backup's own addresses when their subnet is free).
+    pub async fn create_run_network_preferring(&self, prefer: Option<u8>) -> Result<RunNetwork> {
         let name = format!("nchaos-{}", self.run_id());
         let start = self
             .run_id()
@@ -77,7 +83,10 @@ impl Engine {
         let mut last_err = String::new();
         for attempt in 0..256u32 {
             let used = self.used_octets().await?;
-            let octet = ((start + attempt * 37) % 254 + 1) as u8;
+            let octet = match prefer.filter(|p| (1..=254).contains(p)) {
+                Some(p) if attempt == 0 => p,
+                _ => ((start + attempt * 37) % 254 + 1) as u8,
+            };
             if used.contains(&octet) {
                 continue;
             }
