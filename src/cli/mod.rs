@@ -1,6 +1,7 @@
 //! Command-line interface. Errors are reported with anyhow at this edge.
 
 mod cluster_cmd;
+mod report_cmd;
 mod scenario_cmd;
 
 use std::path::PathBuf;
@@ -179,6 +180,13 @@ enum Command {
         #[arg(long, env = "NACOS_CHAOS_REGISTRY")]
         registry: Option<String>,
     },
+    /// Write report.html, summary.md and junit.xml again from a run dir's verdict.json (or a
+    /// matrix/merge dir's index.html, junit.xml and summary.md from its merged.json).
+    Report {
+        /// Run, matrix or merge directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
     /// Build (or check) the images a flavor and version need.
     Image {
         #[command(flatten)]
@@ -283,6 +291,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             registry,
         } => scenario_cmd::matrix(suites, from, to, repeat, jobs, shard, results, registry).await,
         Command::Merge { dirs, out } => scenario_cmd::merge(dirs, out),
+        Command::Report { dirs } => report_cmd::report(dirs),
         Command::Validate {
             suites,
             render,
