@@ -23,7 +23,7 @@ th{background:#f2f2f2}td.case{min-width:11em}.ok{background:#dff3e3}.bad{backgro
 .unstable{background:#fff0c2}.none{color:#999;text-align:center}.word{font-weight:bold}\
 .ok .word{color:#14632b}.bad .word{color:#8a1111}.unstable .word{color:#8a5a00}\
 .outcome{display:inline-block;padding:5px 12px;border-radius:4px;font-weight:bold}\
-ul{margin:.2em 0 0;padding-left:1.1em}small{color:#555}.legend span{padding:2px 8px;\
+ul{margin:.2em 0 0;padding-left:1.1em}small{color:#555}td.case>small{display:block;margin-top:.2em}.legend span{padding:2px 8px;\
 margin-right:6px;border-radius:3px}";
 
 /// What one cell says about its case.
