@@ -29,6 +29,19 @@ details summary{cursor:pointer;color:#1d4f91}.tl{overflow-x:auto}small{color:#66
 /// Evidence items shown per verdict before the rest is folded.
 const TOP_EVIDENCE: usize = 3;
 
+/// Characters of an evidence text shown before the rest is folded.
+const LONG_TEXT: usize = 240;
+
+/// The first `n` characters of `s`, if it is longer (cut at a space when one is near).
+fn clip_at(s: &str, n: usize) -> Option<&str> {
+    let (cut, _) = s.char_indices().nth(n)?;
+    let head = &s[..cut];
+    Some(match head.rfind(' ') {
+        Some(i) if i > n / 2 => &head[..i],
+        _ => head,
+    })
+}
+
 /// Final reads shown before the table is folded.
 const FOLD_ROWS: usize = 12;
 
@@ -271,7 +284,15 @@ fn evidence(h: &mut String, items: &[crate::check::Evidence]) {
         } else {
             format!(" <small>{}</small>", esc(&tags.join(" · ")))
         };
-        format!("<li>{}{tags}</li>", esc(&e.text))
+        match clip_at(&e.text, LONG_TEXT) {
+            Some(head) => format!(
+                "<li>{}…{tags}<details><summary>all {} characters</summary>{}</details></li>",
+                esc(head),
+                e.text.chars().count(),
+                esc(&e.text)
+            ),
+            None => format!("<li>{}{tags}</li>", esc(&e.text)),
+        }
     };
     h.push_str("<ul class=\"evidence\">");
     items
@@ -456,6 +477,26 @@ fn final_reads(h: &mut String, r: &RunRecord) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_evidence_is_clipped_with_the_whole_text_folded() {
+        let mut r = RunRecord::example();
+        let long = format!("LOST instance {}", "'10.0.0.1:30035', ".repeat(40));
+        r.verdicts.push(crate::check::Verdict {
+            check: "durability".into(),
+            status: Status::Fail,
+            summary: "1 lost".into(),
+            evidence: vec![crate::check::Evidence::text(long.clone())],
+            metrics: Default::default(),
+        });
+        let page = html(&r);
+        assert!(
+            page.contains(&format!("<summary>all {} characters</summary>", long.len())),
+            "{page}"
+        );
+        assert_eq!(clip_at("short", 240), None);
+        assert_eq!(clip_at("aaaa bbbb cccc", 12), Some("aaaa bbbb"));
+    }
 
     #[test]
     fn header_shows_bring_up_attempts() {
