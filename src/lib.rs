@@ -25,6 +25,8 @@ pub mod poll;
 pub mod preflight;
 pub mod report;
 pub mod scenario;
+#[cfg(feature = "testcontainers")]
+pub mod tc;
 pub mod workload;
 
 pub use error::{Error, Result};
