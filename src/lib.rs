@@ -27,6 +27,8 @@ pub mod preflight;
 pub mod rehearse;
 pub mod report;
 pub mod scenario;
+#[cfg(feature = "testcontainers")]
+pub mod tc;
 pub mod workload;
 
 pub use error::{Error, Result};

@@ -2,6 +2,7 @@
 
 mod cluster_cmd;
 mod rehearse_cmd;
+mod report_cmd;
 mod scenario_cmd;
 
 use std::path::PathBuf;
@@ -182,6 +183,13 @@ enum Command {
     },
     /// Rehearse an upgrade on your own backups: the planned change and each fix on a fresh copy.
     Rehearse(rehearse_cmd::RehearseArgs),
+    /// Write report.html, summary.md and junit.xml again from a run dir's verdict.json (or a
+    /// matrix/merge dir's index.html, junit.xml and summary.md from its merged.json).
+    Report {
+        /// Run, matrix or merge directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
     /// Build (or check) the images a flavor and version need.
     Image {
         #[command(flatten)]
@@ -286,6 +294,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             registry,
         } => scenario_cmd::matrix(suites, from, to, repeat, jobs, shard, results, registry).await,
         Command::Merge { dirs, out } => scenario_cmd::merge(dirs, out),
+        Command::Report { dirs } => report_cmd::report(dirs),
         Command::Validate {
             suites,
             render,

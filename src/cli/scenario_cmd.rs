@@ -198,7 +198,8 @@ pub async fn matrix(
     let out = results.join(format!("matrix-{}", nacos_chaos::docker::new_run_id()));
     let merged = nacos_chaos::report::merge(&dirs, &out)?;
     println!(
-        "merged: {} and {}",
+        "merged: {}, {} and {}",
+        merged.index.display(),
         merged.junit.display(),
         merged.summary.display()
     );
@@ -209,8 +210,9 @@ pub async fn matrix(
 pub fn merge(dirs: Vec<PathBuf>, out: PathBuf) -> Result<ExitCode> {
     let m = nacos_chaos::report::merge(&dirs, &out)?;
     println!(
-        "merged {} runs into {} and {}",
+        "merged {} runs into {}, {} and {}",
         m.sources.len(),
+        m.index.display(),
         m.junit.display(),
         m.summary.display()
     );

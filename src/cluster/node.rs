@@ -52,7 +52,8 @@ impl Node {
         &self.identity.hostname
     }
 
-    /// Base URL of the HTTP API, if the node is running.
+    /// Base URL of the HTTP API, if the node is running (on 127.0.0.1 for a local engine; on
+    /// the engine's host for a remote one, see [`crate::docker::Endpoint`]).
     ///
     /// ```
     /// # use nacos_chaos::cluster::{Node, NodeState};
@@ -65,6 +66,7 @@ impl Node {
     /// assert_eq!(n.base_url().as_deref(), Some("http://127.0.0.1:4000"));
     /// ```
     pub fn base_url(&self) -> Option<String> {
-        self.http_port.map(|p| format!("http://127.0.0.1:{p}"))
+        let host = &crate::docker::current_endpoint().reach_host;
+        self.http_port.map(|p| format!("http://{host}:{p}"))
     }
 }

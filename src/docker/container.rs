@@ -43,7 +43,8 @@ pub struct ContainerRequest {
     pub network_mode: Option<String>,
     /// Named volume mounts: (volume, container path).
     pub volumes: Vec<(String, String)>,
-    /// Container TCP ports to publish on 127.0.0.1 (ephemeral host ports).
+    /// Container TCP ports to publish (ephemeral host ports; on 127.0.0.1 of a local engine,
+    /// see [`super::Endpoint`]).
     pub publish: Vec<u16>,
     /// Capabilities to add (never privileged).
     pub cap_add: Vec<String>,
@@ -58,7 +59,7 @@ pub struct ContainerRequest {
 pub struct PortMapping {
     /// Port inside the container.
     pub container: u16,
-    /// Port on 127.0.0.1.
+    /// Published port on the engine's host (dial [`super::Endpoint::reach_host`]).
     pub host: u16,
 }
 
@@ -93,7 +94,7 @@ impl Engine {
             port_bindings.insert(
                 format!("{p}/tcp"),
                 Some(vec![PortBinding {
-                    host_ip: Some("127.0.0.1".into()),
+                    host_ip: Some(super::current_endpoint().bind_ip.clone()),
                     host_port: Some(String::new()),
                 }]),
             );
@@ -255,7 +256,7 @@ impl Engine {
                 continue;
             };
             for b in v.unwrap_or_default() {
-                if b.host_ip.as_deref() == Some("127.0.0.1")
+                if b.host_ip.as_deref() == Some(super::current_endpoint().bind_ip.as_str())
                     && let Some(host) = b.host_port.and_then(|p| p.parse().ok())
                 {
                     out.push(PortMapping { container, host });

@@ -6,9 +6,11 @@
 
 mod container;
 pub mod gc;
+mod host;
 mod network;
 
 pub use container::{ContainerRequest, ExecOutput, PortMapping};
+pub use host::{DEFAULT_DOCKER_HOST, Endpoint, current as current_endpoint, docker_host, endpoint};
 pub use network::RunNetwork;
 
 use std::collections::HashMap;
@@ -43,14 +45,18 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Connect (honouring `DOCKER_HOST`), negotiate the API version, log the engine version.
+    /// Connect to the engine `DOCKER_HOST` names (`unix://…` or `tcp://host:port`; the local
+    /// socket when unset), negotiate the API version, log the engine version. Another
+    /// scheme is an error, never a silent fall-back to the local engine.
     pub async fn connect(run_id: impl Into<String>) -> Result<Self> {
-        let docker = Docker::connect_with_local_defaults()
-            .map_err(|e| Error::Engine(format!("cannot create a client: {e}")))?;
+        let host = docker_host();
+        endpoint(&host, None)?;
+        let docker = Docker::connect_with_host(&host)
+            .map_err(|e| Error::Engine(format!("cannot create a client for {host}: {e}")))?;
         let docker = docker
             .negotiate_version()
             .await
-            .map_err(|e| Error::Engine(format!("cannot reach the engine: {e}")))?;
+            .map_err(|e| Error::Engine(format!("cannot reach the engine at {host}: {e}")))?;
         let v = docker
             .version()
             .await
@@ -60,7 +66,7 @@ impl Engine {
             v.version.unwrap_or_default(),
             v.api_version.unwrap_or_default()
         );
-        info!(%version, "connected to docker");
+        info!(%version, docker_host = %host, "connected to docker");
         Ok(Engine {
             docker,
             run_id: run_id.into(),

@@ -148,7 +148,7 @@ fn failure_text(v: &crate::check::Verdict, want: &str, why: &str) -> String {
         text.push_str(&format!("- {}{node}{at}\n", e.text));
     }
     for (k, m) in &v.metrics {
-        text.push_str(&format!("{k} = {m}\n"));
+        text.push_str(&format!("{k} = {}\n", super::fmt::fmt_metric(k, *m)));
     }
     text
 }

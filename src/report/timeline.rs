@@ -26,7 +26,8 @@ const STYLE: &str = "text{font:11px sans-serif;fill:#222}.lane{fill:#f4f4f4}\
 .fault{fill:#d33;fill-opacity:.13;stroke:#d33;stroke-opacity:.6;stroke-dasharray:4 3}\
 .fault-label{fill:#a11;font-weight:bold}.grid{stroke:#ddd}.axis{stroke:#888}\
 line{stroke-width:1.5}.probe-ok{stroke:#1a9b3c}.probe-fail{stroke:#d42020}\
-.probe-unknown{stroke:#d42020;stroke-dasharray:2 1}.lane-label{font-size:11px}";
+.probe-unknown{stroke:#d42020;stroke-dasharray:2 1}.lane-label{font-size:11px}\
+.axis-end{font-weight:bold}";
 
 /// Legend entries: (css class of a swatch, label).
 const LEGEND: &[(&str, &str)] = &[
@@ -42,7 +43,9 @@ const LEGEND: &[(&str, &str)] = &[
 
 /// Build the run's timeline as a standalone `<svg>` element (inline styles, no script).
 ///
-/// x is milliseconds since run start. Lanes, top to bottom:
+/// x is milliseconds since the scenario started; the axis spans its `duration_ms` (image
+/// provisioning is not part of it) and its end is labelled with that duration
+/// (`<text class="axis-end" data-ms="…">`). Lanes, top to bottom:
 /// - one per Raft group × node (`class="lane role-lane"`), coloured by the node's role from
 ///   each observation until the next one (the last holds until the end of the run);
 /// - one per node (`class="lane probe-lane"`) with a tick per client operation at its start:
@@ -206,16 +209,18 @@ pub fn timeline_svg(record: &RunRecord) -> String {
     s
 }
 
-/// The time the timeline spans: the run's duration, or the latest recorded event.
+/// The time the timeline spans: the scenario's duration (`duration_ms`, which excludes image
+/// provisioning), or when it was not recorded (an aborted run), the latest recorded event.
+/// Anything recorded after `duration_ms` is drawn at the end.
 fn end_ms(r: &RunRecord) -> u64 {
+    if r.duration_ms > 0 {
+        return r.duration_ms;
+    }
     let obs = r.observations.iter().map(|o| o.at_ms);
     let faults = r.faults.iter().map(|f| f.end_ms.unwrap_or(f.start_ms));
     let ops = r.history.ops.iter().map(|o| o.end_ms);
     let steps = r.steps.iter().map(|s| s.end_ms);
-    obs.chain(faults)
-        .chain(ops)
-        .chain(steps)
-        .fold(r.duration_ms, u64::max)
+    obs.chain(faults).chain(ops).chain(steps).fold(0, u64::max)
 }
 
 /// Nodes in first-seen order: observed nodes first, then nodes only the history names.
@@ -337,6 +342,15 @@ fn axis(s: &mut String, t_end: u64, top: f64, bottom: f64, x: &dyn Fn(u64) -> f6
     let mut t = 0;
     while t <= t_end {
         let xx = x(t);
+        // The end label says the span; a tick too close to it gives way.
+        if t > 0 && (t_end - t) * 12 < t_end {
+            let _ = write!(
+                s,
+                "<line class=\"grid\" x1=\"{xx:.1}\" x2=\"{xx:.1}\" y1=\"{top}\" y2=\"{bottom}\"/>"
+            );
+            t += step;
+            continue;
+        }
         let label = if step >= 1000 {
             format!("{} s", t as f64 / 1000.0)
         } else {
@@ -350,6 +364,16 @@ fn axis(s: &mut String, t_end: u64, top: f64, bottom: f64, x: &dyn Fn(u64) -> f6
         );
         t += step;
     }
+    let xe = x(t_end);
+    let _ = write!(
+        s,
+        "<line class=\"axis\" x1=\"{xe:.1}\" x2=\"{xe:.1}\" y1=\"{top}\" y2=\"{}\"/>\
+         <text class=\"axis-end\" data-ms=\"{t_end}\" x=\"{xe:.1}\" y=\"{}\" \
+         text-anchor=\"end\">{}</text>",
+        bottom + 4.0,
+        bottom + 16.0,
+        super::fmt::fmt_ms(t_end)
+    );
 }
 
 #[cfg(test)]
@@ -423,6 +447,25 @@ mod tests {
                 (100, 200, "unreachable"),
                 (200, 500, "follower")
             ]
+        );
+    }
+
+    #[test]
+    fn axis_spans_the_scenario_not_provisioning() {
+        let mut r = RunRecord::example();
+        r.duration_ms = 26_711;
+        r.provision_ms = 600_000;
+        let svg = timeline_svg(&r);
+        assert!(
+            svg.contains("data-ms=\"26711\"") && svg.contains(">26.7 s</text>"),
+            "{svg}"
+        );
+        let end = format!("x=\"{:.1}\"", LABEL_W + PLOT_W);
+        assert!(svg.contains(&format!("class=\"axis-end\" data-ms=\"26711\" {end}")));
+        // The 25 s tick is too close to the end label to carry its own.
+        assert!(
+            svg.contains(">20 s</text>") && !svg.contains(">25 s</text>"),
+            "{svg}"
         );
     }
 
