@@ -9,10 +9,12 @@
 //! # Ok(()) }
 //! ```
 
+mod progress;
 mod rnacos;
 pub mod rootfs;
 mod tools;
 
+pub use progress::{BuildProgress, LINE_EVERY, cargo_home, eta, find_lock, lock_package_count};
 pub use rnacos::{FAKETIME_LIB, ensure_rnacos, rnacos_binary};
 pub use tools::{TOOLS_REPO, ensure_tools, netem_binary};
 

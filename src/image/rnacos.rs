@@ -108,21 +108,12 @@ async fn cargo_install_with(version: &str, locked: bool) -> Result<PathBuf> {
             fix: "install a Rust toolchain (cargo must be on PATH)".into(),
         })?;
     let mut tail: Vec<String> = vec![];
-    let mut compiled = 0usize;
+    let mut progress = super::BuildProgress::new(&format!("r-nacos {version}"), version);
     if let Some(err) = child.stderr.take() {
         let mut lines = BufReader::new(err).lines();
         while let Ok(Some(line)) = lines.next_line().await {
             if line.trim_start().starts_with("Compiling") {
-                compiled += 1;
-                if compiled.is_multiple_of(25) {
-                    info!(
-                        version,
-                        compiled,
-                        elapsed_s = started.elapsed().as_secs(),
-                        "r-nacos build progress: {}",
-                        line.trim()
-                    );
-                }
+                progress.compiled("rnacos", &line);
             }
             tail.push(line);
             if tail.len() > 30 {
@@ -130,6 +121,7 @@ async fn cargo_install_with(version: &str, locked: bool) -> Result<PathBuf> {
             }
         }
     }
+    progress.finish();
     let status = child
         .wait()
         .await

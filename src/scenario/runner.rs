@@ -36,6 +36,28 @@ impl Default for RunOptions {
     }
 }
 
+/// What a step waits for and how long at most (`, waiting up to 40s for an agreed leader`),
+/// for the progress line that starts it.
+fn waits_for(step: &super::Step) -> String {
+    use super::Step;
+    match step {
+        Step::Start { timeout } => {
+            format!(", waiting up to {timeout:?} for every node to vote and a leader")
+        }
+        Step::WaitLeader { timeout, .. } => {
+            format!(", waiting up to {timeout:?} for an agreed leader")
+        }
+        Step::Upgrade { wait, .. } => {
+            format!(", waiting up to {wait:?} per node for an agreed leader")
+        }
+        Step::Hold { duration } => format!(", holding for {duration:?}"),
+        Step::Fault {
+            duration: Some(d), ..
+        } => format!(", holding the fault for {d:?}"),
+        _ => String::new(),
+    }
+}
+
 /// Make sure every image the case needs (from- and to-version) is present before the
 /// scenario's clock starts.
 async fn provision(
@@ -136,7 +158,13 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
         let step = step.get_ref();
         let start_ms = cluster.now_ms();
         let t = Instant::now();
-        info!("[{}] step {}/{total}: {step:?}", suite.name, i + 1);
+        info!(
+            "[{}] step {}/{total}: {}{}",
+            suite.name,
+            i + 1,
+            super::steps::describe(step),
+            waits_for(step)
+        );
         // Observe around every step so the timeline has no stale stretches.
         cluster.observe().await;
         let result = execute(&mut ctx, &mut cluster, step).await;
