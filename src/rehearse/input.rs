@@ -145,8 +145,7 @@ pub fn load_members(text: &str, file: &Path, backups: usize) -> Result<Vec<Membe
 /// backup was not changed by a rehearsal.
 pub fn tree_digest(dir: &Path) -> Result<String> {
     use sha2::{Digest, Sha256};
-    let mut files = vec![];
-    walk(dir, dir, &mut files)?;
+    let mut files = files_below(dir)?;
     files.sort();
     let mut h = Sha256::new();
     for rel in files {
@@ -163,6 +162,13 @@ pub fn tree_digest(dir: &Path) -> Result<String> {
         h.update([0]);
     }
     Ok(hex::encode(h.finalize()))
+}
+
+/// Every non-directory entry below `dir` (files and symlinks), as paths relative to `dir`.
+pub(crate) fn files_below(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = vec![];
+    walk(dir, dir, &mut out)?;
+    Ok(out)
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {

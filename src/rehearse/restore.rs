@@ -20,23 +20,18 @@ fn restore_err(node: usize, detail: String) -> Error {
 
 /// sha256 of every regular file below `dir`, keyed `./rel/path` (as `find . -type f` says).
 fn host_hashes(dir: &Path) -> Result<BTreeMap<String, String>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Result<()> {
-        for e in std::fs::read_dir(dir).map_err(|e| Error::io("list", dir, e))? {
-            let e = e.map_err(|e| Error::io("list", dir, e))?;
-            let p = e.path();
-            let t = e.file_type().map_err(|e| Error::io("stat", &p, e))?;
-            if t.is_dir() {
-                walk(root, &p, out)?;
-            } else if t.is_file() {
-                let bytes = std::fs::read(&p).map_err(|e| Error::io("read", &p, e))?;
-                let rel = p.strip_prefix(root).unwrap_or(&p).to_string_lossy();
-                out.insert(format!("./{rel}"), hex::encode(Sha256::digest(&bytes)));
-            }
-        }
-        Ok(())
-    }
     let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out)?;
+    for rel in super::input::files_below(dir)? {
+        let p = dir.join(&rel);
+        let t = std::fs::symlink_metadata(&p).map_err(|e| Error::io("stat", &p, e))?;
+        if t.is_file() {
+            let bytes = std::fs::read(&p).map_err(|e| Error::io("read", &p, e))?;
+            out.insert(
+                format!("./{}", rel.to_string_lossy()),
+                hex::encode(Sha256::digest(&bytes)),
+            );
+        }
+    }
     Ok(out)
 }
 
