@@ -9,7 +9,9 @@
 //! - [`durability()`] — every acknowledged write readable from every node after heal, no
 //!   phantom values;
 //! - [`convergence()`] — after heal, nodes agree on membership and on content;
-//! - [`signatures()`] — no known failure text in API errors or node logs.
+//! - [`signatures()`] — no known failure text in API errors or node logs;
+//! - [`membership()`] — per Raft group, the live members equal the configured node set on
+//!   every node.
 //!
 //! [`all`] runs every check over a [`CheckInput`].
 
@@ -18,6 +20,7 @@ mod convergence;
 mod durability;
 mod expect;
 mod leader;
+mod membership;
 mod model;
 pub mod restart_safety;
 mod signatures;
@@ -31,6 +34,7 @@ pub use convergence::convergence;
 pub use durability::durability;
 pub use expect::{Expectation, Reason, Unmet, Wanted};
 pub use leader::leader;
+pub use membership::membership;
 pub use model::{Checkpoint, Evidence, NodeLog, Status, Thresholds, Verdict};
 pub use signatures::{
     SignatureMatch, SignatureScope, log_line_time, matches, matches_at, run_epoch, signatures,
@@ -61,8 +65,9 @@ use crate::workload::{FinalRead, History, OpKind};
 ///     logs: &[],
 ///     catalog: &[],
 ///     thresholds: &thresholds,
+///     configured: &[],
 /// };
-/// assert_eq!(check::all(&input).len(), 5);
+/// assert_eq!(check::all(&input).len(), 6);
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct CheckInput<'a> {
@@ -90,19 +95,24 @@ pub struct CheckInput<'a> {
     pub catalog: &'a [Signature],
     /// Thresholds.
     pub thresholds: &'a Thresholds,
+    /// Peer ids of the nodes the run configured as members at its end (started and not
+    /// scaled in); empty: not recorded, membership not judged.
+    pub configured: &'a [String],
 }
 
-/// Run every check, in the order leader, availability, durability, convergence, signatures.
+/// Run every check, in the order leader, availability, durability, convergence, signatures,
+/// membership.
 ///
 /// ```
 /// use nacos_chaos::check::{self, CheckInput, Status, Thresholds};
 /// use nacos_chaos::workload::History;
 /// let (history, thresholds) = (History::default(), Thresholds::default());
 /// let input = CheckInput { history: &history, final_reads: &[], boot_memberships: &[],
-///     boot_unread: None, observations: &[], checkpoints: &[], faults: &[], logs: &[], catalog: &[], thresholds: &thresholds };
+///     boot_unread: None, observations: &[], checkpoints: &[], faults: &[], logs: &[], catalog: &[], thresholds: &thresholds,
+///     configured: &[] };
 /// let verdicts = check::all(&input);
 /// let names: Vec<&str> = verdicts.iter().map(|v| v.check.as_str()).collect();
-/// assert_eq!(names, ["leader", "availability", "durability", "convergence", "signatures"]);
+/// assert_eq!(names, ["leader", "availability", "durability", "convergence", "signatures", "membership"]);
 /// // Nothing recorded: nothing is claimed.
 /// assert!(verdicts.iter().all(|v| v.status == Status::Skip));
 /// ```
@@ -133,6 +143,7 @@ pub fn all(input: &CheckInput<'_>) -> Vec<Verdict> {
                 tolerated: input.thresholds.tolerated_signature_matches,
             },
         ),
+        membership(input.observations, input.configured),
     ]
 }
 
@@ -183,6 +194,11 @@ pub(crate) fn evidence(
         at_ms,
         source,
     }
+}
+
+/// [`clip`] for other modules: a value shortened to at most `max` characters.
+pub fn clip_pub(s: &str, max: usize) -> String {
+    clip(s, max)
 }
 
 /// A value shortened to at most `max` characters for evidence (`…` marks the cut).
@@ -253,6 +269,7 @@ mod tests {
             logs: &[],
             catalog: &catalog,
             thresholds: &thresholds,
+            configured: &["1".to_string(), "2".to_string()],
         };
         let verdicts = all(&input);
         for v in &verdicts {
