@@ -130,7 +130,7 @@ impl Cluster {
     }
 
     /// Bring-up only: remove a node's container and empty its data volume.
-    async fn wipe_node(&mut self, index: usize) -> Result<()> {
+    pub(super) async fn wipe_node(&mut self, index: usize) -> Result<()> {
         self.remove_node_container(index).await?;
         let volume = self.nodes[index - 1].volume.clone();
         let opts = bollard::query_parameters::RemoveVolumeOptions { force: true };
@@ -251,6 +251,7 @@ impl Cluster {
         self.engine.start(&id).await?;
         self.refresh_ports(index).await?;
         self.nodes[index - 1].state = NodeState::Running;
+        self.configured.insert(index);
         info!(node = node.name(), ip = %node.identity.ip, version = %node.version, "node started");
         Ok(())
     }
@@ -458,7 +459,11 @@ fn leader_view(obs: &Observation, group: &str) -> String {
 }
 
 /// Has `peer` joined as a voter under a leader (or, for the bootstrap node, become leader)?
-fn joined(obs: &Observation, peer: &str, bootstrap: bool) -> std::result::Result<(), String> {
+pub(super) fn joined(
+    obs: &Observation,
+    peer: &str,
+    bootstrap: bool,
+) -> std::result::Result<(), String> {
     let me = obs
         .nodes
         .iter()

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::suite::{Order, Step, Strategy, Suite};
+use super::suite::{AdminExpect, Order, Step, Strategy, Suite};
 use crate::check::Checkpoint;
 use crate::cluster::{Cluster, Recreate};
 use crate::error::{Error, Result};
@@ -33,7 +33,39 @@ pub struct Ctx<'a> {
 /// Short human description of a step.
 pub fn describe(step: &Step) -> String {
     match step {
-        Step::Start { .. } => "start cluster".into(),
+        Step::Start {
+            nodes,
+            order,
+            stagger,
+            ..
+        } => {
+            let mut d = "start cluster".to_string();
+            if let Some(n) = nodes {
+                d += &format!(" nodes {}", n.join(","));
+            }
+            if let Some(o) = order {
+                d += &format!(" order {}", o.join(","));
+            }
+            if let Some(s) = stagger {
+                d += &format!(" stagger {s}");
+            }
+            d
+        }
+        Step::StartNode { node, .. } => format!("start node {node}"),
+        Step::ScaleOut { .. } => "scale out by one node".into(),
+        Step::ScaleIn { node, raft } => format!(
+            "scale in {node} ({})",
+            if *raft {
+                "config and raft"
+            } else {
+                "config only"
+            }
+        ),
+        Step::Replace { node, keep } => format!("replace {node} (keep {keep:?})"),
+        Step::Admin { op, node, .. } => match node {
+            Some(n) => format!("admin {op} {n}"),
+            None => format!("admin {op}"),
+        },
         Step::WaitLeader { expect, .. } => format!("wait for leader (expect {expect})"),
         Step::Workload { enabled } => format!("workload {}", if *enabled { "on" } else { "off" }),
         Step::Upgrade {
@@ -138,7 +170,16 @@ async fn upgrade_order(
 /// Execute one step; the text is the step's detail for the record.
 pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> Result<String> {
     match step {
-        Step::Start { timeout } => {
+        Step::Start {
+            timeout,
+            nodes,
+            order,
+            stagger,
+            may_fail,
+        } if nodes.is_some() || order.is_some() || stagger.is_some() || *may_fail => {
+            start_experiment(ctx, cluster, step, *timeout).await
+        }
+        Step::Start { timeout, .. } => {
             let r = cluster.start_all(*timeout).await;
             let detail = match &r {
                 Ok(rep) => format!(
@@ -304,6 +345,164 @@ pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> R
             Ok(format!("held {duration:?}"))
         }
         Step::Preflight => preflight_nodes(ctx, cluster).await,
+        Step::StartNode { node, timeout } => {
+            let i = node_index(node)?;
+            let join = cluster.node(i)?.join;
+            cluster.start_node(i, join).await?;
+            refresh(ctx, cluster);
+            // A lost join is an observation (the membership check judges it), not an error.
+            Ok(
+                match cluster.wait_voter(i, join.is_none(), *timeout).await {
+                    Ok(()) => format!("{node} started; read back: a voter"),
+                    Err(e) => format!("{node} started; read back: not a voter: {e}"),
+                },
+            )
+        }
+        Step::ScaleOut { timeout } => {
+            let i = cluster.add_node().await?;
+            let join = cluster.node(i)?.join;
+            cluster.start_node(i, join).await?;
+            refresh(ctx, cluster);
+            let joined = cluster.wait_voter(i, join.is_none(), *timeout).await;
+            let seen = members_line(cluster).await;
+            Ok(match joined {
+                Ok(()) => format!("n{i} added with fresh data; read back: a voter; {seen}"),
+                Err(e) => {
+                    format!("n{i} added with fresh data; read back: not a voter: {e}; {seen}")
+                }
+            })
+        }
+        Step::ScaleIn { node, raft } => {
+            let i = node_index(node)?;
+            if let Some(w) = ctx.workload.as_mut() {
+                w.drain(cluster, node, true);
+            }
+            let proof = cluster.scale_in(i, *raft, Duration::from_secs(30)).await?;
+            refresh(ctx, cluster);
+            let seen = members_line(cluster).await;
+            Ok(format!("{}; {seen}", proof.join("; ")))
+        }
+        Step::Replace { node, keep } => {
+            let i = node_index(node)?;
+            if *keep != super::suite::Keep::Name {
+                return Err(Error::NotImplemented {
+                    flavor: cluster.spec().flavor.to_string(),
+                    what: "replace keeping the address under a new name".into(),
+                    fix: "use keep = \"name\"".into(),
+                });
+            }
+            let d = cluster
+                .replace_same_name(i, Duration::from_secs(60))
+                .await?;
+            refresh(ctx, cluster);
+            Ok(format!("{d}; {}", members_line(cluster).await))
+        }
+        Step::Admin { op, node, expect } => {
+            let i = node.as_deref().map(node_index).transpose()?;
+            let answer = cluster.admin(op, i).await?;
+            let ok = answer.ok();
+            let met = match expect {
+                AdminExpect::Success => ok,
+                AdminExpect::Failure => !ok,
+                AdminExpect::Any => true,
+            };
+            if met {
+                Ok(format!("{answer} (expected {expect:?})"))
+            } else {
+                Err(Error::Protocol {
+                    node: node.clone().unwrap_or_else(|| "cluster".into()),
+                    what: format!("admin {op} (expected {expect:?})"),
+                    detail: answer.to_string(),
+                })
+            }
+        }
+    }
+}
+
+fn node_index(name: &str) -> Result<usize> {
+    Targets::node_index(name).map_err(Error::Config)
+}
+
+/// Each running node's view of its first group's members, for a step's record.
+async fn members_line(cluster: &mut Cluster) -> String {
+    let obs = cluster.observe().await;
+    let views: Vec<String> = obs
+        .nodes
+        .iter()
+        .filter(|n| n.reachable())
+        .filter_map(|n| {
+            let g = n.groups.first()?;
+            Some(format!(
+                "{} {:?} members [{}]",
+                n.node,
+                g.role,
+                g.members.join(",")
+            ))
+        })
+        .collect();
+    format!("members: {}", views.join("; "))
+}
+
+/// `start` with `nodes`, `order`, `stagger` or `may_fail`: the bring-up is the experiment.
+async fn start_experiment(
+    ctx: &mut Ctx<'_>,
+    cluster: &mut Cluster,
+    step: &Step,
+    timeout: Duration,
+) -> Result<String> {
+    let Step::Start {
+        nodes,
+        order,
+        stagger,
+        may_fail,
+        ..
+    } = step
+    else {
+        return Err(Error::Config("start_experiment: not a start step".into()));
+    };
+    let n = cluster.nodes().len();
+    let subset: Vec<usize> = match nodes {
+        Some(list) => list.iter().map(|s| node_index(s)).collect::<Result<_>>()?,
+        None => (1..=n).collect(),
+    };
+    let mut seq: Vec<usize> = match order {
+        Some(list) => list.iter().map(|s| node_index(s)).collect::<Result<_>>()?,
+        None => vec![],
+    };
+    let rest: Vec<usize> = subset
+        .iter()
+        .copied()
+        .filter(|i| !seq.contains(i))
+        .collect();
+    seq.extend(rest);
+    let stagger = stagger
+        .as_deref()
+        .map(humantime::parse_duration)
+        .transpose()
+        .map_err(|e| Error::Config(format!("stagger: {e}")))?;
+    let r = cluster.start_nodes(&seq, stagger, timeout).await;
+    let names: Vec<String> = seq.iter().map(|i| format!("n{i}")).collect();
+    ctx.record.checkpoints.push(Checkpoint {
+        name: "bring-up".into(),
+        at_ms: 0,
+        time_to_leader_ms: r.as_ref().ok().map(|rep| rep.elapsed.as_millis() as u64),
+        deadline_ms: timeout.as_millis() as u64,
+        reason: r.as_ref().err().map(|e| e.to_string()),
+        expect_leader: !*may_fail,
+    });
+    let seen = members_line(cluster).await;
+    match r {
+        Ok(rep) => Ok(format!(
+            "started {} ({:?} apart), agreed leader and every started node a voter after {:.1?}; {seen}",
+            names.join(" then "),
+            stagger,
+            rep.elapsed
+        )),
+        Err(e) if *may_fail => Ok(format!(
+            "started {}; the cluster did not form (allowed: may_fail): {e}; {seen}",
+            names.join(" then ")
+        )),
+        Err(e) => Err(e),
     }
 }
 
