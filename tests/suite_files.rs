@@ -242,6 +242,18 @@ const FAILURES: &[(&str, &str)] = &[
     ("convergence", "content differs on 1 key(s)"),
     ("convergence", "membership differs in 1 group(s)"),
     (
+        "convergence",
+        "3 node(s) would boot with another membership than the live one",
+    ),
+    (
+        "availability",
+        "register_persistent success ratio 0.750 < 0.9",
+    ),
+    (
+        "membership",
+        "members differ from the configured set [1, 2, 3] on n1, n2, n3: n1 in rnacos: members [1, 2, 3, 4], learners [] vs configured [1, 2, 3]: phantom [4]",
+    ),
+    (
         "signatures",
         "known failure text(s) matched: rnacos-unknown-leader ×93",
     ),

@@ -344,3 +344,54 @@ fn lost_joins(r: &RunRecord) -> Vec<String> {
     }
     alone
 }
+
+/// The step record of the first step whose name starts with `prefix`.
+fn step<'a>(r: &'a RunRecord, prefix: &str) -> &'a nacos_chaos::report::StepRecord {
+    r.steps
+        .iter()
+        .find(|s| s.name.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no step {prefix}"))
+}
+
+#[rstest]
+#[case::control("rnacos-scale-out-control.toml", &["1", "2", "3", "4"], Status::Pass)]
+#[case::config_only("rnacos-scale-in-config-only.toml", &["1", "2", "3"], Status::Fail)]
+#[case::raft("rnacos-scale-in-raft.toml", &["1", "2", "3"], Status::Pass)]
+#[tokio::test]
+async fn scale_out_and_in_are_read_back_and_judged_by_membership(
+    #[case] file: &str,
+    #[case] configured: &[&str],
+    #[case] membership: Status,
+) {
+    let Some((r, _)) = run_suite(file, None).await else {
+        return;
+    };
+    // scale_out: n4 is read back as a voter, and every node counts it.
+    let out = step(&r, "scale out");
+    assert!(
+        out.ok
+            && out
+                .detail
+                .contains("n4 added with fresh data; read back: a voter"),
+        "{}",
+        out.detail
+    );
+    assert!(out.detail.contains("members [1,2,3,4]"), "{}", out.detail);
+    assert_eq!(r.configured_members, configured);
+    assert_eq!(status(&r, "membership"), membership);
+    if let Some(s) = r.steps.iter().find(|s| s.name.starts_with("scale in")) {
+        if s.name.contains("raft") {
+            // The leader accepted change-membership and its members were read back without n4.
+            assert!(
+                s.detail.contains("change-membership [1,2,3] -> HTTP 200"),
+                "{}",
+                s.detail
+            );
+            let l = s.detail.contains("Leader members [1,2,3];")
+                || s.detail.ends_with("Leader members [1,2,3]");
+            assert!(l, "{}", s.detail);
+        } else {
+            assert!(s.detail.contains("members [1,2,3,4]"), "{}", s.detail);
+        }
+    }
+}

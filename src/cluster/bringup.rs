@@ -294,7 +294,20 @@ impl Cluster {
 
     /// Observe every node once (concurrently) and record the observation.
     pub async fn observe(&mut self) -> Observation {
-        let futures = self.nodes.iter().map(|n| {
+        // A node that is not part of the cluster (never started, or scaled in and removed)
+        // is not observed: it is not a member anyone should wait for or judge.
+        let members: Vec<&super::Node> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| {
+                n.state != NodeState::Absent
+                    || self.configured.contains(&(i + 1))
+                    || self.configured.is_empty()
+            })
+            .map(|(_, n)| n)
+            .collect();
+        let futures = members.iter().map(|n| {
             let paths = self.flavor.raft_paths(&n.version);
             let http = self.http.clone();
             let url = n.base_url();
@@ -327,7 +340,7 @@ impl Cluster {
         });
         let results = join_all(futures).await;
         let mut nodes = vec![];
-        for (n, r) in self.nodes.iter().zip(results) {
+        for (n, r) in members.iter().zip(results) {
             let peer_id = self.flavor.peer_id(&n.identity, self.spec.identity);
             let (groups, error) = match r {
                 Err(state) => (vec![], Some(state)),

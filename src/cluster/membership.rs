@@ -63,6 +63,22 @@ fn not_yet(flavor: FlavorKind, what: &str) -> Error {
 }
 
 impl Cluster {
+    /// Is the node named `name` configured as a member (started at least once, not scaled in)?
+    pub fn is_configured(&self, name: &str) -> bool {
+        self.nodes
+            .iter()
+            .position(|n| n.name() == name)
+            .is_some_and(|i| self.configured.contains(&(i + 1)))
+    }
+
+    /// The 1-based index of the node named `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.nodes
+            .iter()
+            .position(|n| n.name() == name)
+            .map(|i| i + 1)
+    }
+
     /// Peer ids of the nodes configured as members (started at least once, not scaled in).
     pub fn configured_peers(&self) -> Vec<String> {
         self.configured.iter().map(|&i| self.peer_of(i)).collect()

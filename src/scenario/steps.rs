@@ -139,8 +139,8 @@ async fn upgrade_order(
             let leader = obs
                 .nodes
                 .iter()
-                .position(|o| o.groups.first().is_some_and(|g| g.role == Role::Leader))
-                .map(|i| i + 1);
+                .find(|o| o.groups.first().is_some_and(|g| g.role == Role::Leader))
+                .and_then(|o| cluster.index_of(&o.node));
             let mut v: Vec<usize> = (1..=n).filter(|i| Some(*i) != leader).collect();
             v.extend(leader);
             v
