@@ -254,6 +254,10 @@ const FAILURES: &[(&str, &str)] = &[
         "members differ from the configured set [1, 2, 3] on n1, n2, n3: n1 in rnacos: members [1, 2, 3, 4], learners [] vs configured [1, 2, 3]: phantom [4]",
     ),
     (
+        "membership",
+        "members differ from the configured set [1, 2, 3] on n1, n2, n3: n1 in rnacos: members [1, 3], learners [] vs configured [1, 2, 3]: missing [2]",
+    ),
+    (
         "signatures",
         "known failure text(s) matched: rnacos-unknown-leader ×93",
     ),

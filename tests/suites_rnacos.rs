@@ -395,3 +395,45 @@ async fn scale_out_and_in_are_read_back_and_judged_by_membership(
         }
     }
 }
+
+/// Bring-up as an experiment: the staged control forms (n3 added later by start_node, read
+/// back a voter); starting n2 before n1 loses n2's join for good, which the suite allows
+/// (`may_fail`) and the membership check judges.
+#[rstest]
+#[case::staged_control("rnacos-bringup-staged-control.toml")]
+#[case::join_before_leader("rnacos-bringup-join-before-leader.toml")]
+#[tokio::test]
+async fn bring_up_order_and_spacing_are_the_experiment(#[case] file: &str) {
+    let Some((r, _)) = run_suite(file, None).await else {
+        return;
+    };
+    let start = step(&r, "start cluster");
+    assert!(start.ok, "{}", start.detail);
+    assert_eq!(r.configured_members, ["1", "2", "3"]);
+    if file.contains("control") {
+        assert!(
+            start
+                .detail
+                .contains("started n1 then n2 (each join awaited)"),
+            "{}",
+            start.detail
+        );
+        let later = step(&r, "start node n3");
+        assert!(
+            later.detail.contains("n3 started; read back: a voter"),
+            "{}",
+            later.detail
+        );
+        assert_eq!(status(&r, "membership"), Status::Pass);
+    } else {
+        assert!(
+            start
+                .detail
+                .contains("started n2 then n1 then n3 (3s apart); the cluster did not form"),
+            "{}",
+            start.detail
+        );
+        assert!(start.detail.contains("n2 NonVoter"), "{}", start.detail);
+        assert_eq!(status(&r, "membership"), Status::Fail);
+    }
+}

@@ -211,6 +211,18 @@ impl Cluster {
         join: Option<usize>,
         membership: &Membership,
     ) -> Result<()> {
+        let id = self.create_node_container(index, join, membership).await?;
+        self.engine.start(&id).await?;
+        self.finish_start(index).await
+    }
+
+    /// Create (not start) node `index`'s container, joining `join`; its id.
+    pub(crate) async fn create_node_container(
+        &mut self,
+        index: usize,
+        join: Option<usize>,
+        membership: &Membership,
+    ) -> Result<String> {
         let node = self.node(index)?.clone();
         self.nodes[index - 1].join = join;
         let join_identity = join.map(|j| self.nodes[j - 1].identity.clone());
@@ -248,10 +260,15 @@ impl Cluster {
         if !spec.files.is_empty() {
             self.upload_files(&id, &spec.files).await?;
         }
-        self.engine.start(&id).await?;
+        Ok(id)
+    }
+
+    /// Start a container [`Cluster::create_node_container`] made, and read its ports back.
+    pub(crate) async fn finish_start(&mut self, index: usize) -> Result<()> {
         self.refresh_ports(index).await?;
         self.nodes[index - 1].state = NodeState::Running;
         self.configured.insert(index);
+        let node = &self.nodes[index - 1];
         info!(node = node.name(), ip = %node.identity.ip, version = %node.version, "node started");
         Ok(())
     }

@@ -443,6 +443,15 @@ async fn members_line(cluster: &mut Cluster) -> String {
     format!("members: {}", views.join("; "))
 }
 
+/// How a bring-up spaced its node starts, for the step record.
+fn spacing(stagger: Option<Duration>) -> String {
+    match stagger {
+        None => "each join awaited".into(),
+        Some(d) if d.is_zero() => "all at once".into(),
+        Some(d) => format!("{d:?} apart"),
+    }
+}
+
 /// `start` with `nodes`, `order`, `stagger` or `may_fail`: the bring-up is the experiment.
 async fn start_experiment(
     ctx: &mut Ctx<'_>,
@@ -493,14 +502,15 @@ async fn start_experiment(
     let seen = members_line(cluster).await;
     match r {
         Ok(rep) => Ok(format!(
-            "started {} ({:?} apart), agreed leader and every started node a voter after {:.1?}; {seen}",
+            "started {} ({}), agreed leader and every started node a voter after {:.1?}; {seen}",
             names.join(" then "),
-            stagger,
+            spacing(stagger),
             rep.elapsed
         )),
         Err(e) if *may_fail => Ok(format!(
-            "started {}; the cluster did not form (allowed: may_fail): {e}; {seen}",
-            names.join(" then ")
+            "started {} ({}); the cluster did not form (allowed: may_fail): {e}; {seen}",
+            names.join(" then "),
+            spacing(stagger)
         )),
         Err(e) => Err(e),
     }
