@@ -170,6 +170,8 @@ const START: &str = "[[steps]]\naction = \"start\"\n";
 #[case::snapshot_two_nodes(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"snapshot_data\", node = [\"n1\", \"n2\"], name = \"a\" }}\n"), 11, "node", "exactly one node")]
 #[case::clone_onto_itself(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"clone_data\", from = \"n2\", to = \"n2\" }}\n"), 11, "to", "the same node")]
 #[case::phantom_as_node(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"phantom_peer\", as_node = 4 }}\n"), 11, "as_node", "no such node")]
+#[case::window_ratio(&format!("{HEAD}[thresholds]\nafter_heal = {{ min_success_ratio = 2.0 }}\n{START}"), 8, "min_success_ratio", "after_heal.min_success_ratio = 2: not within 0..=1")]
+#[case::window_unknown_key(&format!("{HEAD}[thresholds]\nduring_fault = {{ min_ratio = 0.5 }}\n{START}"), 8, "min_ratio", "unknown field `min_ratio`")]
 #[case::stagger_soon(&format!("{HEAD}[[steps]]\naction = \"start\"\nstagger = \"soon\"\n"), 9, "\"soon\"", "not a duration")]
 #[case::start_nodes_unknown(&format!("{HEAD}[[steps]]\naction = \"start\"\nnodes = [\"n1\", \"n7\"]\n"), 9, "\"n7\"", "n7 does not exist")]
 #[case::start_order_outside_nodes(&format!("{HEAD}[[steps]]\naction = \"start\"\nnodes = [\"n1\", \"n2\"]\norder = [\"n2\", \"n3\"]\n"), 10, "\"n3\"", "does not start")]
@@ -248,6 +250,10 @@ const FAILURES: &[(&str, &str)] = &[
     (
         "availability",
         "register_persistent success ratio 0.750 < 0.9",
+    ),
+    (
+        "availability",
+        "after heal: register_persistent success ratio 0.823 < 0.9; publish_config outage 29012 ms > 10000 ms; during fault: every operation kind ≥ 0 success and no outage over 60000 ms",
     ),
     (
         "membership",

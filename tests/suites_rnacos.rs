@@ -437,3 +437,26 @@ async fn bring_up_order_and_spacing_are_the_experiment(#[case] file: &str) {
         assert_eq!(status(&r, "membership"), Status::Fail);
     }
 }
+
+/// Availability scoped to windows: a slowed follower passes with failures only inside the
+/// fault window; after a whole-cluster IP change the after-heal window fails.
+#[rstest]
+#[case::control("rnacos-latency-window-control.toml", Status::Pass)]
+#[case::ip_change("rnacos-ip-change-window.toml", Status::Fail)]
+#[tokio::test]
+async fn availability_is_judged_per_window(#[case] file: &str, #[case] want: Status) {
+    let Some((r, _)) = run_suite(file, None).await else {
+        return;
+    };
+    assert_eq!(status(&r, "availability"), want);
+    let v = r
+        .verdicts
+        .iter()
+        .find(|v| v.check == "availability")
+        .unwrap();
+    assert!(v.summary.contains("during fault: "), "{}", v.summary);
+    assert!(v.metrics.contains_key("after_heal.ops"), "{:?}", v.metrics);
+    if want == Status::Fail {
+        assert!(v.summary.starts_with("after heal: "), "{}", v.summary);
+    }
+}

@@ -16,6 +16,7 @@
 //! [`all`] runs every check over a [`CheckInput`].
 
 mod availability;
+mod availability_window;
 mod convergence;
 mod durability;
 mod expect;
@@ -30,12 +31,13 @@ pub(crate) mod testkit;
 use std::collections::BTreeMap;
 
 pub use availability::availability;
+pub use availability_window::availability_in;
 pub use convergence::convergence;
 pub use durability::durability;
 pub use expect::{Expectation, Reason, Unmet, Wanted};
 pub use leader::leader;
 pub use membership::membership;
-pub use model::{Checkpoint, Evidence, NodeLog, Status, Thresholds, Verdict};
+pub use model::{Checkpoint, Evidence, NodeLog, Status, Thresholds, Verdict, WindowThresholds};
 pub use signatures::{
     SignatureMatch, SignatureScope, log_line_time, matches, matches_at, run_epoch, signatures,
     signatures_in, signatures_tolerating,
@@ -124,7 +126,7 @@ pub fn all(input: &CheckInput<'_>) -> Vec<Verdict> {
             input.faults,
             input.thresholds,
         ),
-        availability(input.history, input.thresholds),
+        availability_in(input.history, input.faults, input.thresholds),
         durability(input.history, input.final_reads),
         convergence(
             input.observations,

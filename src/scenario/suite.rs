@@ -501,6 +501,21 @@ impl Suite {
                 "a ratio: 0.9 means 90% of each operation kind must succeed",
             ));
         }
+        for (key, w) in [
+            ("during_fault", &t.during_fault),
+            ("after_heal", &t.after_heal),
+        ] {
+            if let Some(r) = w.as_ref().and_then(|w| w.min_success_ratio)
+                && !(0.0..=1.0).contains(&r)
+            {
+                return Err(self.err_at(
+                    text,
+                    &[Key("thresholds"), Key(key), Key("min_success_ratio")],
+                    format!("thresholds.{key}.min_success_ratio = {r}: not within 0..=1"),
+                    "a ratio: 0.5 means half of each operation kind must succeed in that window",
+                ));
+            }
+        }
         if t.max_time_to_leader_ms == 0 {
             return Err(self.err_at(
                 text,
