@@ -460,3 +460,42 @@ async fn availability_is_judged_per_window(#[case] file: &str, #[case] want: Sta
         assert!(v.summary.starts_with("after heal: "), "{}", v.summary);
     }
 }
+
+/// replace (same name, empty data) is read back as a voter again, and admin steps record the
+/// request and the server's answer; an accepted change-membership that drops a live node
+/// fails the membership check.
+#[rstest]
+#[case::replace("rnacos-replace-node.toml")]
+#[case::admin_drop("rnacos-admin-drop-live-member.toml")]
+#[tokio::test]
+async fn replace_and_admin_steps_record_their_read_back(#[case] file: &str) {
+    let Some((r, _)) = run_suite(file, None).await else {
+        return;
+    };
+    if file.contains("replace") {
+        let s = step(&r, "replace n3");
+        assert!(
+            s.detail
+                .contains("n3 replaced with empty data; read back: a voter again"),
+            "{}",
+            s.detail
+        );
+        let m = step(&r, "admin metrics n1");
+        assert!(
+            m.detail
+                .starts_with("GET n1 /nacos/v1/raft/metrics -> HTTP 200: "),
+            "{}",
+            m.detail
+        );
+        assert_eq!(status(&r, "membership"), Status::Pass);
+    } else {
+        let s = step(&r, "admin change_membership n2");
+        assert!(s.ok, "{}", s.detail);
+        assert!(
+            s.detail.contains("change-membership [1,3] -> HTTP 200"),
+            "{}",
+            s.detail
+        );
+        assert_eq!(status(&r, "membership"), Status::Fail);
+    }
+}
