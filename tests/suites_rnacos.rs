@@ -420,7 +420,7 @@ async fn bring_up_order_and_spacing_are_the_experiment(#[case] file: &str) {
         );
         let later = step(&r, "start node n3");
         assert!(
-            later.detail.contains("n3 started; read back: a voter"),
+            later.detail.contains("n3 started; read back: a voter;"),
             "{}",
             later.detail
         );
@@ -498,4 +498,37 @@ async fn replace_and_admin_steps_record_their_read_back(#[case] file: &str) {
         );
         assert_eq!(status(&r, "membership"), Status::Fail);
     }
+}
+
+/// Faults before `start` are applied as their node's container comes up and the proof is in
+/// the start step's record: 400 ms latency still lets n3 join; 95% loss loses n2's join.
+#[rstest]
+#[case::latency_control(
+    "rnacos-boot-under-latency.toml",
+    "f1 latency applied as n3 came up",
+    Status::Pass
+)]
+#[case::loss(
+    "rnacos-boot-under-loss.toml",
+    "f1 loss applied as n2 came up",
+    Status::Fail
+)]
+#[tokio::test]
+async fn faults_before_start_are_active_while_nodes_boot(
+    #[case] file: &str,
+    #[case] proof: &str,
+    #[case] membership: Status,
+) {
+    let Some((r, _)) = run_suite(file, None).await else {
+        return;
+    };
+    let deferred = &r.steps[0];
+    assert!(
+        deferred.detail.contains("deferred: applied as"),
+        "{}",
+        deferred.detail
+    );
+    let start = step(&r, "start cluster");
+    assert!(start.detail.contains(proof), "{}", start.detail);
+    assert_eq!(status(&r, "membership"), membership);
 }

@@ -13,6 +13,53 @@ use super::{Cluster, LeaderReport, Node, NodeState, node_ip};
 use crate::error::{Error, Result};
 use crate::flavor::{FlavorKind, NodeIdentity, Role};
 
+/// Faults the suite put before `start`: each is applied as soon as every node it names is up
+/// (see [`crate::fault::Fault::boot_targets`]), by this nemesis; what each application proved
+/// is collected.
+pub struct BootFaults<'a> {
+    /// The nemesis that applies (and later heals) them.
+    pub nemesis: &'a mut crate::fault::Nemesis,
+    /// Faults not applied yet.
+    pub pending: Vec<crate::fault::Fault>,
+    /// One line per fault applied: its id, the node start it followed, its proof.
+    pub applied: Vec<String>,
+}
+
+impl BootFaults<'_> {
+    /// Apply every pending fault whose nodes are all running now.
+    pub async fn apply_ready(&mut self, cluster: &mut Cluster, after: &str) -> Result<()> {
+        let mut still = vec![];
+        for f in std::mem::take(&mut self.pending) {
+            let ready = f.boot_targets().is_some_and(|t| {
+                t.iter().all(|&i| {
+                    cluster
+                        .nodes
+                        .get(i.wrapping_sub(1))
+                        .is_some_and(|n| n.state == NodeState::Running)
+                })
+            });
+            if !ready {
+                still.push(f);
+                continue;
+            }
+            let id = self.nemesis.apply(cluster, &f).await?;
+            let proof = self
+                .nemesis
+                .windows()
+                .into_iter()
+                .find(|w| w.id == id)
+                .map(|w| w.proof.join("; "))
+                .unwrap_or_default();
+            self.applied.push(format!(
+                "{id} {} applied as {after} came up: {proof}",
+                f.kind()
+            ));
+        }
+        self.pending = still;
+        Ok(())
+    }
+}
+
 /// The answer of an operations API call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminAnswer {
@@ -93,6 +140,7 @@ impl Cluster {
         order: &[usize],
         stagger: Option<Duration>,
         timeout: Duration,
+        mut boot: Option<&mut BootFaults<'_>>,
     ) -> Result<LeaderReport> {
         let t0 = Instant::now();
         let deadline = t0 + timeout;
@@ -117,7 +165,11 @@ impl Cluster {
             for &i in order {
                 self.finish_start(i).await?;
             }
+            if let Some(b) = boot.as_deref_mut() {
+                b.apply_ready(self, "every node").await?;
+            }
         }
+        let mut lost: Option<Error> = None;
         let order_each: &[usize] = if stagger.is_some_and(|d| d.is_zero()) {
             &[]
         } else {
@@ -126,6 +178,9 @@ impl Cluster {
         for (k, &i) in order_each.iter().enumerate() {
             let join = self.nodes[i - 1].join;
             self.start_node(i, join).await?;
+            if let Some(b) = boot.as_deref_mut() {
+                b.apply_ready(self, &format!("n{i}")).await?;
+            }
             match stagger {
                 // The spacing between starts is the experiment itself.
                 Some(d) if k + 1 < order.len() && !d.is_zero() => tokio::time::sleep(d).await,
@@ -133,12 +188,21 @@ impl Cluster {
                 None if joins => {
                     let target_up = join.is_none_or(|j| order[..k].contains(&j));
                     if target_up {
-                        let left = deadline.saturating_duration_since(Instant::now());
-                        self.wait_voter(i, join.is_none(), left).await?;
+                        // A lost join does not stop the others from starting: each gets at
+                        // least a join's grace, and the first loss is the bring-up's error.
+                        let left = deadline
+                            .saturating_duration_since(Instant::now())
+                            .max(Duration::from_secs(15));
+                        if let Err(e) = self.wait_voter(i, join.is_none(), left).await {
+                            lost.get_or_insert(e);
+                        }
                     }
                 }
                 None => {}
             }
+        }
+        if let Some(e) = lost {
+            return Err(e);
         }
         let left = deadline.saturating_duration_since(Instant::now());
         let mut report = self.wait_for_leader(left).await?;

@@ -21,7 +21,7 @@ mod ops;
 pub use crate::poll::{POLL, Poll};
 pub use boot_membership::{BootMembership, boot_drift};
 pub use bringup::{BRINGUP_ATTEMPTS, LeaderReport, MIN_BRINGUP};
-pub use membership::AdminAnswer;
+pub use membership::{AdminAnswer, BootFaults};
 pub use node::{Node, NodeState};
 pub use ops::{MembershipPolicy, Recreate};
 

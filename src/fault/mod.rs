@@ -224,6 +224,39 @@ impl Fault {
         }
     }
 
+    /// The nodes a fault applied while the nodes boot waits for (it is applied as soon as
+    /// all of them are up): `None` for a fault that cannot be active during boot (it needs a
+    /// running cluster, or its targets are resolved from the cluster's state).
+    ///
+    /// ```
+    /// use nacos_chaos::fault::{Fault, Targets};
+    /// let f = Fault::Loss { nodes: Targets::Nodes(vec![3]), probability: 0.5 };
+    /// assert_eq!(f.boot_targets(), Some(vec![3]));
+    /// assert_eq!(Fault::Kill { nodes: Targets::Nodes(vec![3]) }.boot_targets(), None);
+    /// ```
+    pub fn boot_targets(&self) -> Option<Vec<usize>> {
+        match self {
+            Fault::Latency {
+                nodes: Targets::Nodes(v),
+                peers: None,
+                ..
+            }
+            | Fault::Loss {
+                nodes: Targets::Nodes(v),
+                ..
+            }
+            | Fault::Bandwidth {
+                nodes: Targets::Nodes(v),
+                ..
+            }
+            | Fault::Dns {
+                nodes: Targets::Nodes(v),
+                ..
+            } => Some(v.clone()),
+            _ => None,
+        }
+    }
+
     /// Faults that are done once applied (nothing to heal).
     pub fn is_instant(&self) -> bool {
         matches!(

@@ -145,6 +145,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
         workload: None,
         record,
         results_dir: dir.clone(),
+        boot_faults: vec![],
     };
     let total = suite.steps.len();
     let mut step_windows = vec![];

@@ -28,6 +28,8 @@ pub struct Ctx<'a> {
     pub record: RunRecord,
     /// Results directory of this run.
     pub results_dir: PathBuf,
+    /// Faults the suite put before `start`, applied as their nodes come up.
+    pub boot_faults: Vec<crate::fault::Fault>,
 }
 
 /// Short human description of a step.
@@ -176,7 +178,12 @@ pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> R
             order,
             stagger,
             may_fail,
-        } if nodes.is_some() || order.is_some() || stagger.is_some() || *may_fail => {
+        } if nodes.is_some()
+            || order.is_some()
+            || stagger.is_some()
+            || *may_fail
+            || !ctx.boot_faults.is_empty() =>
+        {
             start_experiment(ctx, cluster, step, *timeout).await
         }
         Step::Start { timeout, .. } => {
@@ -316,6 +323,21 @@ pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> R
             }
             Ok(details.join("; "))
         }
+        Step::Fault { fault, .. } if cluster.configured_peers().is_empty() => {
+            // Before `start`: active while the nodes boot, applied as its nodes come up.
+            ctx.boot_faults.push(fault.clone());
+            Ok(format!(
+                "{} deferred: applied as {} come(s) up",
+                fault.kind(),
+                fault
+                    .boot_targets()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|i| format!("n{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
         Step::Fault { fault, duration } => {
             let id = ctx.nemesis.apply(cluster, fault).await?;
             refresh(ctx, cluster);
@@ -349,14 +371,23 @@ pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> R
             let i = node_index(node)?;
             let join = cluster.node(i)?.join;
             cluster.start_node(i, join).await?;
+            let mut boot = crate::cluster::BootFaults {
+                nemesis: &mut ctx.nemesis,
+                pending: std::mem::take(&mut ctx.boot_faults),
+                applied: vec![],
+            };
+            boot.apply_ready(cluster, node).await?;
+            let (pending, applied) = (boot.pending, boot.applied);
+            ctx.boot_faults = pending;
+            let note: String = applied.iter().map(|a| format!("{a}; ")).collect();
             refresh(ctx, cluster);
             // A lost join is an observation (the membership check judges it), not an error.
-            Ok(
-                match cluster.wait_voter(i, join.is_none(), *timeout).await {
-                    Ok(()) => format!("{node} started; read back: a voter"),
-                    Err(e) => format!("{node} started; read back: not a voter: {e}"),
-                },
-            )
+            let voter = cluster.wait_voter(i, join.is_none(), *timeout).await;
+            let seen = members_line(cluster).await;
+            Ok(match voter {
+                Ok(()) => format!("{node} started; {note}read back: a voter; {seen}"),
+                Err(e) => format!("{node} started; {note}read back: not a voter: {e}; {seen}"),
+            })
         }
         Step::ScaleOut { timeout } => {
             let i = cluster.add_node().await?;
@@ -489,7 +520,23 @@ async fn start_experiment(
         .map(humantime::parse_duration)
         .transpose()
         .map_err(|e| Error::Config(format!("stagger: {e}")))?;
-    let r = cluster.start_nodes(&seq, stagger, timeout).await;
+    let mut boot = crate::cluster::BootFaults {
+        nemesis: &mut ctx.nemesis,
+        pending: std::mem::take(&mut ctx.boot_faults),
+        applied: vec![],
+    };
+    let r = cluster
+        .start_nodes(&seq, stagger, timeout, Some(&mut boot))
+        .await;
+    let applied = std::mem::take(&mut boot.applied);
+    // Faults whose nodes this start left out wait for their start_node step.
+    let pending = std::mem::take(&mut boot.pending);
+    ctx.boot_faults = pending;
+    let boot_note = if applied.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", applied.join("; "))
+    };
     let names: Vec<String> = seq.iter().map(|i| format!("n{i}")).collect();
     ctx.record.checkpoints.push(Checkpoint {
         name: "bring-up".into(),
@@ -502,13 +549,13 @@ async fn start_experiment(
     let seen = members_line(cluster).await;
     match r {
         Ok(rep) => Ok(format!(
-            "started {} ({}), agreed leader and every started node a voter after {:.1?}; {seen}",
+            "started {} ({}), agreed leader and every started node a voter after {:.1?}{boot_note}; {seen}",
             names.join(" then "),
             spacing(stagger),
             rep.elapsed
         )),
         Err(e) if *may_fail => Ok(format!(
-            "started {} ({}); the cluster did not form (allowed: may_fail): {e}; {seen}",
+            "started {} ({}); the cluster did not form (allowed: may_fail): {e}{boot_note}; {seen}",
             names.join(" then "),
             spacing(stagger)
         )),

@@ -598,6 +598,25 @@ impl Suite {
                         "remove `duration`",
                     ));
                 }
+                Step::Fault { fault, duration } if i < start_at => {
+                    self.check_fault(text, fault, &at(&[Key("fault")]))?;
+                    if fault.boot_targets().is_none() {
+                        return Err(self.err_at(
+                            text,
+                            &at(&[Key("fault"), Key("kind")]),
+                            format!("fault '{}' cannot be active while the nodes boot", fault.kind()),
+                            "before start: latency (without peers), loss, bandwidth or dns, on named nodes, e.g. nodes = [\"n3\"]",
+                        ));
+                    }
+                    if duration.is_some() {
+                        return Err(self.err_at(
+                            text,
+                            &at(&[Key("duration")]),
+                            "a fault before start stays until a `heal` step or the end".into(),
+                            "remove `duration`; add a heal step after start",
+                        ));
+                    }
+                }
                 Step::Fault { fault, .. } => {
                     self.check_fault(text, fault, &at(&[Key("fault")]))?;
                 }
@@ -1045,13 +1064,15 @@ impl Suite {
         for (i, s) in self.steps.iter().enumerate() {
             let n = i + 1;
             match s.get_ref() {
-                Step::Fault { .. }
-                    if !self.steps[..i]
-                        .iter()
-                        .any(|s| matches!(s.get_ref(), Step::Start { .. })) =>
+                Step::Fault { fault, .. }
+                    if fault.kind() != crate::fault::FaultKind::Dns
+                        && flavor == FlavorKind::Official
+                        && !self.steps[..i]
+                            .iter()
+                            .any(|s| matches!(s.get_ref(), Step::Start { .. })) =>
                 {
                     return Some(format!(
-                        "step {n}: a fault active while the nodes boot (a fault step before start)"
+                        "step {n}: a fault active while the nodes boot on the official flavor"
                     ));
                 }
                 Step::Fault { fault, .. } if fault.kind() == crate::fault::FaultKind::Dns => {
