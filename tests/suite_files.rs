@@ -175,6 +175,7 @@ const START: &str = "[[steps]]\naction = \"start\"\n";
 #[case::kill_before_start(&format!("{HEAD}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"kill\", nodes = [\"n2\"] }}\n{START}"), 9, "kind", "cannot be active while the nodes boot")]
 #[case::leader_before_start(&format!("{HEAD}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"loss\", nodes = \"leader\", probability = 0.5 }}\n{START}"), 9, "kind", "cannot be active while the nodes boot")]
 #[case::duration_before_start(&format!("{HEAD}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"loss\", nodes = [\"n2\"], probability = 0.5 }}\nduration = \"5s\"\n{START}"), 10, "duration", "stays until a `heal`")]
+#[case::disk_zero(&format!("{HEAD}[thresholds]\nmax_data_bytes = 0\n{START}"), 8, "max_data_bytes", "must be > 0")]
 #[case::stagger_soon(&format!("{HEAD}[[steps]]\naction = \"start\"\nstagger = \"soon\"\n"), 9, "\"soon\"", "not a duration")]
 #[case::start_nodes_unknown(&format!("{HEAD}[[steps]]\naction = \"start\"\nnodes = [\"n1\", \"n7\"]\n"), 9, "\"n7\"", "n7 does not exist")]
 #[case::start_order_outside_nodes(&format!("{HEAD}[[steps]]\naction = \"start\"\nnodes = [\"n1\", \"n2\"]\norder = [\"n2\", \"n3\"]\n"), 10, "\"n3\"", "does not start")]
@@ -265,6 +266,10 @@ const FAILURES: &[(&str, &str)] = &[
     (
         "membership",
         "members differ from the configured set [1, 2, 3] on n1, n2, n3: n1 in rnacos: members [1, 3], learners [] vs configured [1, 2, 3]: missing [2]",
+    ),
+    (
+        "disk",
+        "data dir over 16384 bytes: n1 1048690 bytes, n2 1048688 bytes, n3 1048688 bytes",
     ),
     (
         "signatures",

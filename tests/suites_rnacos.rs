@@ -379,6 +379,11 @@ async fn scale_out_and_in_are_read_back_and_judged_by_membership(
     assert!(out.detail.contains("members [1,2,3,4]"), "{}", out.detail);
     assert_eq!(r.configured_members, configured);
     assert_eq!(status(&r, "membership"), membership);
+    if file.contains("control") {
+        // The data dirs are measured and judged against the suite's 64 MiB bound.
+        assert_eq!(status(&r, "disk"), Status::Pass);
+        assert_eq!(r.disk.len(), 4, "{:?}", r.disk);
+    }
     if let Some(s) = r.steps.iter().find(|s| s.name.starts_with("scale in")) {
         if s.name.contains("raft") {
             // The leader accepted change-membership and its members were read back without n4.
@@ -531,4 +536,20 @@ async fn faults_before_start_are_active_while_nodes_boot(
     let start = step(&r, "start cluster");
     assert!(start.detail.contains(proof), "{}", start.detail);
     assert_eq!(status(&r, "membership"), membership);
+}
+
+/// The disk check fires on a bound below what r-nacos writes, naming each node.
+#[rstest]
+#[tokio::test]
+async fn disk_bound_below_the_data_dir_fails_by_node() {
+    let Some((r, _)) = run_suite("rnacos-disk-bound.toml", None).await else {
+        return;
+    };
+    assert_eq!(status(&r, "disk"), Status::Fail);
+    assert_eq!(r.disk.len(), 3);
+    assert!(
+        r.disk.iter().all(|d| d.bytes > 16384 && d.files > 0),
+        "{:?}",
+        r.disk
+    );
 }

@@ -18,6 +18,7 @@
 mod availability;
 mod availability_window;
 mod convergence;
+mod disk;
 mod durability;
 mod expect;
 mod leader;
@@ -33,6 +34,7 @@ use std::collections::BTreeMap;
 pub use availability::availability;
 pub use availability_window::availability_in;
 pub use convergence::convergence;
+pub use disk::{DiskUsage, disk, tar_usage};
 pub use durability::durability;
 pub use expect::{Expectation, Reason, Unmet, Wanted};
 pub use leader::leader;
@@ -68,6 +70,7 @@ use crate::workload::{FinalRead, History, OpKind};
 ///     catalog: &[],
 ///     thresholds: &thresholds,
 ///     configured: &[],
+///     disk: &[],
 /// };
 /// assert_eq!(check::all(&input).len(), 6);
 /// ```
@@ -100,10 +103,13 @@ pub struct CheckInput<'a> {
     /// Peer ids of the nodes the run configured as members at its end (started and not
     /// scaled in); empty: not recorded, membership not judged.
     pub configured: &'a [String],
+    /// Each node's data dir at the end of the run (judged only with
+    /// `thresholds.max_data_bytes`).
+    pub disk: &'a [DiskUsage],
 }
 
 /// Run every check, in the order leader, availability, durability, convergence, signatures,
-/// membership.
+/// membership, and disk where `thresholds.max_data_bytes` is set.
 ///
 /// ```
 /// use nacos_chaos::check::{self, CheckInput, Status, Thresholds};
@@ -111,7 +117,7 @@ pub struct CheckInput<'a> {
 /// let (history, thresholds) = (History::default(), Thresholds::default());
 /// let input = CheckInput { history: &history, final_reads: &[], boot_memberships: &[],
 ///     boot_unread: None, observations: &[], checkpoints: &[], faults: &[], logs: &[], catalog: &[], thresholds: &thresholds,
-///     configured: &[] };
+///     configured: &[], disk: &[] };
 /// let verdicts = check::all(&input);
 /// let names: Vec<&str> = verdicts.iter().map(|v| v.check.as_str()).collect();
 /// assert_eq!(names, ["leader", "availability", "durability", "convergence", "signatures", "membership"]);
@@ -119,7 +125,7 @@ pub struct CheckInput<'a> {
 /// assert!(verdicts.iter().all(|v| v.status == Status::Skip));
 /// ```
 pub fn all(input: &CheckInput<'_>) -> Vec<Verdict> {
-    vec![
+    let mut v = vec![
         leader(
             input.checkpoints,
             input.observations,
@@ -146,7 +152,12 @@ pub fn all(input: &CheckInput<'_>) -> Vec<Verdict> {
             },
         ),
         membership(input.observations, input.configured),
-    ]
+    ];
+    // Disk growth is judged only where the suite sets a bound.
+    if let Some(max) = input.thresholds.max_data_bytes {
+        v.push(disk(input.disk, max));
+    }
+    v
 }
 
 /// The snake_case name of an operation kind, as serialized (`publish_config`).
@@ -272,6 +283,7 @@ mod tests {
             catalog: &catalog,
             thresholds: &thresholds,
             configured: &["1".to_string(), "2".to_string()],
+            disk: &[],
         };
         let verdicts = all(&input);
         for v in &verdicts {

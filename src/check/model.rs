@@ -117,6 +117,10 @@ pub struct Thresholds {
     /// operations are then judged by these instead of the whole run's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after_heal: Option<WindowThresholds>,
+    /// Largest data dir (bytes) any node may hold at the end of the run; set, the `disk`
+    /// check judges it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_data_bytes: Option<u64>,
 }
 
 /// Availability thresholds for one window; a key left out keeps the whole run's value.
@@ -141,6 +145,7 @@ impl Default for Thresholds {
             transient_settle_ms: 60_000,
             during_fault: None,
             after_heal: None,
+            max_data_bytes: None,
         }
     }
 }

@@ -268,6 +268,7 @@ mod tests {
             "provision_ms",
             "attempts",
             "configured_members",
+            "disk",
         ];
         let required: Vec<&str> = s["required"]
             .as_array()

@@ -90,6 +90,9 @@ pub struct RunRecord {
     /// scaled in), what the membership check compares the live members with.
     #[serde(default)]
     pub configured_members: Vec<String>,
+    /// Each node's data dir at the end of the run.
+    #[serde(default)]
+    pub disk: Vec<crate::check::DiskUsage>,
     /// Verdicts.
     pub verdicts: Vec<Verdict>,
     /// Expected outcome per check (known-bad scenarios expect Fail, with its reason); a
@@ -180,6 +183,7 @@ impl RunRecord {
             boot_memberships: vec![],
             boot_memberships_unread: None,
             configured_members: vec![],
+            disk: vec![],
             provision_ms: 0,
             verdicts: vec![],
             expectations: BTreeMap::new(),

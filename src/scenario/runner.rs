@@ -91,6 +91,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
         boot_memberships: vec![],
         boot_memberships_unread: None,
         configured_members: vec![],
+        disk: vec![],
         provision_ms,
         verdicts: vec![],
         expectations: suite.expect.clone(),
@@ -212,6 +213,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
             ctx.record.boot_memberships_unread = Some(e.to_string());
         }
     }
+    ctx.record.disk = data_usage(&cluster).await;
     let logs: Vec<NodeLog> = match cluster.collect_logs(&dir).await {
         Ok(l) => l,
         Err(e) => {
@@ -243,6 +245,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
         catalog: &catalog,
         thresholds: &suite.thresholds,
         configured: &record.configured_members,
+        disk: &record.disk,
     });
     if !record.as_expected()
         && let Err(e) = super::repro::write_repro(&cluster, &record, &dir)
@@ -256,6 +259,27 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
     write(&record, &dir);
     info!(scenario = %suite.name, as_expected = record.as_expected(), dir = %dir.display(), "scenario finished");
     record
+}
+
+/// Each node's data dir (every node that has a container), read out of the container.
+async fn data_usage(cluster: &Cluster) -> Vec<crate::check::DiskUsage> {
+    let path = crate::flavor::data_path(cluster.spec().flavor);
+    let mut out = vec![];
+    for n in cluster.nodes() {
+        let Some(id) = &n.container_id else { continue };
+        match cluster.download(id, path).await {
+            Ok(tar) => {
+                let (bytes, files) = crate::check::tar_usage(&tar);
+                out.push(crate::check::DiskUsage {
+                    node: n.name().to_string(),
+                    bytes,
+                    files,
+                });
+            }
+            Err(e) => warn!(node = n.name(), error = %e, "data dir not measured"),
+        }
+    }
+    out
 }
 
 /// The flavor's catalogue followed by the suite's own `[[signatures]]`.

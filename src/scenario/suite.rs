@@ -324,6 +324,7 @@ const CHECKS: &[&str] = &[
     "convergence",
     "signatures",
     "membership",
+    "disk",
 ];
 
 /// Operations an `admin` step may call, per flavor.
@@ -515,6 +516,14 @@ impl Suite {
                     "a ratio: 0.5 means half of each operation kind must succeed in that window",
                 ));
             }
+        }
+        if t.max_data_bytes == Some(0) {
+            return Err(self.err_at(
+                text,
+                &[Key("thresholds"), Key("max_data_bytes")],
+                "thresholds.max_data_bytes must be > 0".into(),
+                "a bound on each node's data dir, e.g. 67108864 (64 MiB)",
+            ));
         }
         if t.max_time_to_leader_ms == 0 {
             return Err(self.err_at(
