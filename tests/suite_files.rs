@@ -268,6 +268,10 @@ const FAILURES: &[(&str, &str)] = &[
         "members differ from the configured set [1, 2, 3] on n1, n2, n3: n1 in rnacos: members [1, 3], learners [] vs configured [1, 2, 3]: missing [2]",
     ),
     (
+        "membership",
+        "members differ from the configured set [1, 2, 4] on n1, n2, n4: n1 in rnacos: members [1, 2, 3, 4], learners [] vs configured [1, 2, 4]: phantom [3]",
+    ),
+    (
         "disk",
         "data dir over 16384 bytes: n1 1048690 bytes, n2 1048688 bytes, n3 1048688 bytes",
     ),

@@ -472,6 +472,7 @@ async fn availability_is_judged_per_window(#[case] file: &str, #[case] want: Sta
 #[rstest]
 #[case::replace("rnacos-replace-node.toml")]
 #[case::admin_drop("rnacos-admin-drop-live-member.toml")]
+#[case::replace_address("rnacos-replace-address.toml")]
 #[tokio::test]
 async fn replace_and_admin_steps_record_their_read_back(#[case] file: &str) {
     let Some((r, _)) = run_suite(file, None).await else {
@@ -493,6 +494,16 @@ async fn replace_and_admin_steps_record_their_read_back(#[case] file: &str) {
             m.detail
         );
         assert_eq!(status(&r, "membership"), Status::Pass);
+    } else if file.contains("address") {
+        let s = step(&r, "replace n3");
+        assert!(
+            s.detail.contains("n4 (empty data) took its address"),
+            "{}",
+            s.detail
+        );
+        assert!(s.detail.contains("read back: n4 a voter"), "{}", s.detail);
+        assert_eq!(r.configured_members, ["1", "2", "4"]);
+        assert_eq!(status(&r, "membership"), Status::Fail);
     } else {
         let s = step(&r, "admin change_membership n2");
         assert!(s.ok, "{}", s.detail);

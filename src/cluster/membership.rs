@@ -381,6 +381,38 @@ impl Cluster {
         })
     }
 
+    /// Replace node `i` by a new node (the next name and node id) with empty data at `i`'s
+    /// address: `i`'s container goes and `i` leaves the configured set; nobody tells the
+    /// Raft group. Returns the new node's index and the read-back.
+    pub async fn replace_same_address(
+        &mut self,
+        i: usize,
+        timeout: Duration,
+    ) -> Result<(usize, String)> {
+        let ip = self.node(i)?.identity.ip;
+        if self.nodes[i - 1].container_id.is_some() {
+            self.stop_node(i, 10).await.ok();
+            self.remove_node_container(i).await?;
+        }
+        self.nodes[i - 1].state = NodeState::Absent;
+        self.configured.remove(&i);
+        let k = self.add_node().await?;
+        self.nodes[k - 1].identity.ip = ip;
+        self.nodes[k - 1].original.ip = ip;
+        let join = self.nodes[k - 1].join;
+        self.start_node(k, join).await?;
+        let r = self.wait_voter(k, join.is_none(), timeout).await;
+        let d = match r {
+            Ok(()) => format!(
+                "n{i} removed; n{k} (empty data) took its address {ip}; read back: n{k} a voter"
+            ),
+            Err(e) => format!(
+                "n{i} removed; n{k} (empty data) took its address {ip}; read back: n{k} not a voter: {e}"
+            ),
+        };
+        Ok((k, d))
+    }
+
     /// r-nacos: `POST /nacos/v1/raft/change-membership` with `members` (node ids), sent to
     /// `via` (default: the leader).
     pub async fn change_membership(

@@ -415,16 +415,23 @@ pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> R
         }
         Step::Replace { node, keep } => {
             let i = node_index(node)?;
-            if *keep != super::suite::Keep::Name {
-                return Err(Error::NotImplemented {
-                    flavor: cluster.spec().flavor.to_string(),
-                    what: "replace keeping the address under a new name".into(),
-                    fix: "use keep = \"name\"".into(),
-                });
+            if let Some(w) = ctx.workload.as_mut() {
+                w.drain(cluster, node, true);
             }
-            let d = cluster
-                .replace_same_name(i, Duration::from_secs(60))
-                .await?;
+            let d = if *keep == super::suite::Keep::Name {
+                let d = cluster
+                    .replace_same_name(i, Duration::from_secs(60))
+                    .await?;
+                if let Some(w) = ctx.workload.as_mut() {
+                    w.drain(cluster, node, false);
+                }
+                d
+            } else {
+                cluster
+                    .replace_same_address(i, Duration::from_secs(60))
+                    .await?
+                    .1
+            };
             refresh(ctx, cluster);
             Ok(format!("{d}; {}", members_line(cluster).await))
         }

@@ -800,8 +800,14 @@ impl Suite {
                     let idx = self.check_name(text, node, known, &at("node"))?;
                     started.retain(|k| *k != idx);
                 }
-                Step::Replace { node, .. } => {
-                    self.check_name(text, node, known, &at("node"))?;
+                Step::Replace { node, keep } => {
+                    let idx = self.check_name(text, node, known, &at("node"))?;
+                    if *keep == Keep::Address {
+                        // A new node (the next name) takes the old one's address.
+                        started.retain(|k| *k != idx);
+                        known += 1;
+                        started.push(known);
+                    }
                 }
                 Step::Admin { op, node, .. } => {
                     let ops = match self.cluster.flavor {
@@ -1112,12 +1118,6 @@ impl Suite {
                         .and_then(|v| v.get("action").and_then(|a| a.as_str()).map(String::from))
                         .unwrap_or_default();
                     return Some(format!("step {n}: {action} on the official flavor"));
-                }
-                Step::Replace {
-                    keep: Keep::Address,
-                    ..
-                } => {
-                    return Some(format!("step {n}: replace with keep = \"address\""));
                 }
                 Step::Admin { op, .. } if op == "join_node" => {
                     return Some(format!("step {n}: admin op join_node"));
