@@ -108,6 +108,16 @@ pub enum Error {
         /// Why not.
         why: String,
     },
+    /// A suite asks for something the harness cannot do yet for this flavor.
+    #[error("not implemented yet for {flavor}: {what}\n  fix: {fix}")]
+    NotImplemented {
+        /// The flavor.
+        flavor: String,
+        /// What the suite asked for.
+        what: String,
+        /// What to do instead.
+        fix: String,
+    },
     /// Reading persisted Raft state failed.
     #[error("raft data {path}: {detail}")]
     RaftData {

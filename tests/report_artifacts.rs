@@ -214,6 +214,8 @@ fn record() -> RunRecord {
         history,
         boot_memberships: vec![],
         boot_memberships_unread: None,
+        configured_members: vec![],
+        disk: vec![],
         provision_ms: 0,
         final_reads: vec![FinalRead {
             node: "n3".into(),

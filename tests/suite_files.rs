@@ -14,11 +14,13 @@ fn every_shipped_suite_parses() {
             continue;
         }
         let s = Suite::load(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-        assert!(
-            matches!(s.steps[0].get_ref(), Step::Start { .. }),
-            "{}",
-            p.display()
-        );
+        // Only faults (active while the nodes boot) may come before `start`.
+        let first = s
+            .steps
+            .iter()
+            .find(|st| !matches!(st.get_ref(), Step::Fault { .. }))
+            .map(|st| st.get_ref());
+        assert!(matches!(first, Some(Step::Start { .. })), "{}", p.display());
         assert!(!s.pairs().is_empty());
         n += 1;
     }
@@ -168,6 +170,34 @@ const START: &str = "[[steps]]\naction = \"start\"\n";
 #[case::snapshot_two_nodes(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"snapshot_data\", node = [\"n1\", \"n2\"], name = \"a\" }}\n"), 11, "node", "exactly one node")]
 #[case::clone_onto_itself(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"clone_data\", from = \"n2\", to = \"n2\" }}\n"), 11, "to", "the same node")]
 #[case::phantom_as_node(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"phantom_peer\", as_node = 4 }}\n"), 11, "as_node", "no such node")]
+#[case::window_ratio(&format!("{HEAD}[thresholds]\nafter_heal = {{ min_success_ratio = 2.0 }}\n{START}"), 8, "min_success_ratio", "after_heal.min_success_ratio = 2: not within 0..=1")]
+#[case::window_unknown_key(&format!("{HEAD}[thresholds]\nduring_fault = {{ min_ratio = 0.5 }}\n{START}"), 8, "min_ratio", "unknown field `min_ratio`")]
+#[case::kill_before_start(&format!("{HEAD}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"kill\", nodes = [\"n2\"] }}\n{START}"), 9, "kind", "cannot be active while the nodes boot")]
+#[case::leader_before_start(&format!("{HEAD}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"loss\", nodes = \"leader\", probability = 0.5 }}\n{START}"), 9, "kind", "cannot be active while the nodes boot")]
+#[case::duration_before_start(&format!("{HEAD}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"loss\", nodes = [\"n2\"], probability = 0.5 }}\nduration = \"5s\"\n{START}"), 10, "duration", "stays until a `heal`")]
+#[case::disk_zero(&format!("{HEAD}[thresholds]\nmax_data_bytes = 0\n{START}"), 8, "max_data_bytes", "must be > 0")]
+#[case::stagger_soon(&format!("{HEAD}[[steps]]\naction = \"start\"\nstagger = \"soon\"\n"), 9, "\"soon\"", "not a duration")]
+#[case::start_nodes_unknown(&format!("{HEAD}[[steps]]\naction = \"start\"\nnodes = [\"n1\", \"n7\"]\n"), 9, "\"n7\"", "n7 does not exist")]
+#[case::start_order_outside_nodes(&format!("{HEAD}[[steps]]\naction = \"start\"\nnodes = [\"n1\", \"n2\"]\norder = [\"n2\", \"n3\"]\n"), 10, "\"n3\"", "does not start")]
+#[case::start_node_already_started(&format!("{HEAD}{START}[[steps]]\naction = \"start_node\"\nnode = \"n2\"\n"), 11, "node", "already started")]
+#[case::scale_in_unknown(&format!("{HEAD}{START}[[steps]]\naction = \"scale_in\"\nnode = \"n4\"\n"), 11, "\"n4\"", "n4 does not exist")]
+#[case::replace_unknown(&format!("{HEAD}{START}[[steps]]\naction = \"replace\"\nnode = \"n5\"\n"), 11, "\"n5\"", "n5 does not exist")]
+#[case::admin_op_of_other_flavor(&format!("{HEAD}{START}[[steps]]\naction = \"admin\"\nop = \"transfer_leader\"\n"), 11, "\"transfer_leader\"", "not an operation of flavor rnacos")]
+#[case::fault_after_a_heal_before_start(&format!("{HEAD}[[steps]]\naction = \"heal\"\n{START}"), 8, "action", "only `fault` steps may come before")]
+#[case::dns_delay_without_slow(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"dns\", nodes = \"n3\", delay_ms = 100 }}\n"), 11, "delay_ms", "goes with mode")]
+#[case::dns_unknown_peer(&format!("{HEAD}{START}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"dns\", nodes = \"n3\", peers = [\"n9\"] }}\n"), 11, "\"n9\"", "n9 does not exist")]
+#[case::cluster_node_unknown(
+    "name = \"t\"\n[cluster]\nflavor = \"rnacos\"\n[[cluster.node]]\nname = \"n4\"\n[versions]\nfrom = [\"0.8.8\"]\n[[steps]]\naction = \"start\"\n",
+    5,
+    "\"n4\"",
+    "n4 does not exist"
+)]
+#[case::cluster_node_twice(
+    "name = \"t\"\n[cluster]\nflavor = \"rnacos\"\n[[cluster.node]]\nname = \"n2\"\n[[cluster.node]]\nname = \"n2\"\n[versions]\nfrom = [\"0.8.8\"]\n[[steps]]\naction = \"start\"\n",
+    7,
+    "name",
+    "appears twice"
+)]
 fn semantic_errors_point_at_the_key(
     #[case] text: &str,
     #[case] line: usize,
@@ -182,6 +212,16 @@ fn semantic_errors_point_at_the_key(
     );
     assert!(err.contains(what), "{err}");
     assert!(err.contains("hint:"), "{err}");
+}
+
+/// Nodes added by `scale_out` exist for later steps; faults may precede `start`.
+#[test]
+fn membership_vocabulary_is_accepted() {
+    let text = format!(
+        "{HEAD}[[steps]]\naction = \"fault\"\nfault = {{ kind = \"dns\", nodes = \"n3\", mode = \"slow\", delay_ms = 500 }}\n[[steps]]\naction = \"start\"\nnodes = [\"n1\", \"n2\"]\nstagger = \"0s\"\nmay_fail = true\n[[steps]]\naction = \"start_node\"\nnode = \"n3\"\n[[steps]]\naction = \"scale_out\"\n[[steps]]\naction = \"scale_in\"\nnode = \"n4\"\n[[steps]]\naction = \"admin\"\nop = \"change_membership\"\nexpect = \"any\"\n"
+    );
+    let s = Suite::parse("s.toml", &text).unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.not_implemented().unwrap().contains("the dns fault"));
 }
 
 #[test]
@@ -211,6 +251,34 @@ const FAILURES: &[(&str, &str)] = &[
     ),
     ("convergence", "content differs on 1 key(s)"),
     ("convergence", "membership differs in 1 group(s)"),
+    (
+        "convergence",
+        "3 node(s) would boot with another membership than the live one",
+    ),
+    (
+        "availability",
+        "register_persistent success ratio 0.750 < 0.9",
+    ),
+    (
+        "availability",
+        "after heal: register_persistent success ratio 0.823 < 0.9; publish_config outage 29012 ms > 10000 ms; during fault: every operation kind ≥ 0 success and no outage over 60000 ms",
+    ),
+    (
+        "membership",
+        "members differ from the configured set [1, 2, 3] on n1, n2, n3: n1 in rnacos: members [1, 2, 3, 4], learners [] vs configured [1, 2, 3]: phantom [4]",
+    ),
+    (
+        "membership",
+        "members differ from the configured set [1, 2, 3] on n1, n2, n3: n1 in rnacos: members [1, 3], learners [] vs configured [1, 2, 3]: missing [2]",
+    ),
+    (
+        "membership",
+        "members differ from the configured set [1, 2, 4] on n1, n2, n4: n1 in rnacos: members [1, 2, 3, 4], learners [] vs configured [1, 2, 4]: phantom [3]",
+    ),
+    (
+        "disk",
+        "data dir over 16384 bytes: n1 1048690 bytes, n2 1048688 bytes, n3 1048688 bytes",
+    ),
     (
         "signatures",
         "known failure text(s) matched: rnacos-unknown-leader ×93",

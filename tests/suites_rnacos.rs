@@ -344,3 +344,223 @@ fn lost_joins(r: &RunRecord) -> Vec<String> {
     }
     alone
 }
+
+/// The step record of the first step whose name starts with `prefix`.
+fn step<'a>(r: &'a RunRecord, prefix: &str) -> &'a nacos_chaos::report::StepRecord {
+    r.steps
+        .iter()
+        .find(|s| s.name.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no step {prefix}"))
+}
+
+#[rstest]
+#[case::control("rnacos-scale-out-control.toml", &["1", "2", "3", "4"], Status::Pass)]
+#[case::config_only("rnacos-scale-in-config-only.toml", &["1", "2", "3"], Status::Fail)]
+#[case::raft("rnacos-scale-in-raft.toml", &["1", "2", "3"], Status::Pass)]
+#[tokio::test]
+async fn scale_out_and_in_are_read_back_and_judged_by_membership(
+    #[case] file: &str,
+    #[case] configured: &[&str],
+    #[case] membership: Status,
+) {
+    let Some((r, _)) = run_suite(file, None).await else {
+        return;
+    };
+    // scale_out: n4 is read back as a voter, and every node counts it.
+    let out = step(&r, "scale out");
+    assert!(
+        out.ok
+            && out
+                .detail
+                .contains("n4 added with fresh data; read back: a voter"),
+        "{}",
+        out.detail
+    );
+    assert!(out.detail.contains("members [1,2,3,4]"), "{}", out.detail);
+    assert_eq!(r.configured_members, configured);
+    assert_eq!(status(&r, "membership"), membership);
+    if file.contains("control") {
+        // The data dirs are measured and judged against the suite's 64 MiB bound.
+        assert_eq!(status(&r, "disk"), Status::Pass);
+        assert_eq!(r.disk.len(), 4, "{:?}", r.disk);
+    }
+    if let Some(s) = r.steps.iter().find(|s| s.name.starts_with("scale in")) {
+        if s.name.contains("raft") {
+            // The leader accepted change-membership and its members were read back without n4.
+            assert!(
+                s.detail.contains("change-membership [1,2,3] -> HTTP 200"),
+                "{}",
+                s.detail
+            );
+            let l = s.detail.contains("Leader members [1,2,3];")
+                || s.detail.ends_with("Leader members [1,2,3]");
+            assert!(l, "{}", s.detail);
+        } else {
+            assert!(s.detail.contains("members [1,2,3,4]"), "{}", s.detail);
+        }
+    }
+}
+
+/// Bring-up as an experiment: the staged control forms (n3 added later by start_node, read
+/// back a voter); starting n2 before n1 loses n2's join for good, which the suite allows
+/// (`may_fail`) and the membership check judges.
+#[rstest]
+#[case::staged_control("rnacos-bringup-staged-control.toml")]
+#[case::join_before_leader("rnacos-bringup-join-before-leader.toml")]
+#[tokio::test]
+async fn bring_up_order_and_spacing_are_the_experiment(#[case] file: &str) {
+    let Some((r, _)) = run_suite(file, None).await else {
+        return;
+    };
+    let start = step(&r, "start cluster");
+    assert!(start.ok, "{}", start.detail);
+    assert_eq!(r.configured_members, ["1", "2", "3"]);
+    if file.contains("control") {
+        assert!(
+            start
+                .detail
+                .contains("started n1 then n2 (each join awaited)"),
+            "{}",
+            start.detail
+        );
+        let later = step(&r, "start node n3");
+        assert!(
+            later.detail.contains("n3 started; read back: a voter;"),
+            "{}",
+            later.detail
+        );
+        assert_eq!(status(&r, "membership"), Status::Pass);
+    } else {
+        assert!(
+            start
+                .detail
+                .contains("started n2 then n1 then n3 (3s apart); the cluster did not form"),
+            "{}",
+            start.detail
+        );
+        assert!(start.detail.contains("n2 NonVoter"), "{}", start.detail);
+        assert_eq!(status(&r, "membership"), Status::Fail);
+    }
+}
+
+/// Availability scoped to windows: a slowed follower passes with failures only inside the
+/// fault window; after a whole-cluster IP change the after-heal window fails.
+#[rstest]
+#[case::control("rnacos-latency-window-control.toml", Status::Pass)]
+#[case::ip_change("rnacos-ip-change-window.toml", Status::Fail)]
+#[tokio::test]
+async fn availability_is_judged_per_window(#[case] file: &str, #[case] want: Status) {
+    let Some((r, _)) = run_suite(file, None).await else {
+        return;
+    };
+    assert_eq!(status(&r, "availability"), want);
+    let v = r
+        .verdicts
+        .iter()
+        .find(|v| v.check == "availability")
+        .unwrap();
+    assert!(v.summary.contains("during fault: "), "{}", v.summary);
+    assert!(v.metrics.contains_key("after_heal.ops"), "{:?}", v.metrics);
+    if want == Status::Fail {
+        assert!(v.summary.starts_with("after heal: "), "{}", v.summary);
+    }
+}
+
+/// replace (same name, empty data) is read back as a voter again, and admin steps record the
+/// request and the server's answer; an accepted change-membership that drops a live node
+/// fails the membership check.
+#[rstest]
+#[case::replace("rnacos-replace-node.toml")]
+#[case::admin_drop("rnacos-admin-drop-live-member.toml")]
+#[case::replace_address("rnacos-replace-address.toml")]
+#[tokio::test]
+async fn replace_and_admin_steps_record_their_read_back(#[case] file: &str) {
+    let Some((r, _)) = run_suite(file, None).await else {
+        return;
+    };
+    if file == "rnacos-replace-node.toml" {
+        let s = step(&r, "replace n3");
+        assert!(
+            s.detail
+                .contains("n3 replaced with empty data; read back: a voter again"),
+            "{}",
+            s.detail
+        );
+        let m = step(&r, "admin metrics n1");
+        assert!(
+            m.detail
+                .starts_with("GET n1 /nacos/v1/raft/metrics -> HTTP 200: "),
+            "{}",
+            m.detail
+        );
+        assert_eq!(status(&r, "membership"), Status::Pass);
+    } else if file.contains("address") {
+        let s = step(&r, "replace n3");
+        assert!(
+            s.detail.contains("n4 (empty data) took its address"),
+            "{}",
+            s.detail
+        );
+        assert!(s.detail.contains("read back: n4 a voter"), "{}", s.detail);
+        assert_eq!(r.configured_members, ["1", "2", "4"]);
+        assert_eq!(status(&r, "membership"), Status::Fail);
+    } else {
+        let s = step(&r, "admin change_membership n2");
+        assert!(s.ok, "{}", s.detail);
+        assert!(
+            s.detail.contains("change-membership [1,3] -> HTTP 200"),
+            "{}",
+            s.detail
+        );
+        assert_eq!(status(&r, "membership"), Status::Fail);
+    }
+}
+
+/// Faults before `start` are applied as their node's container comes up and the proof is in
+/// the start step's record: 400 ms latency still lets n3 join; 95% loss loses n2's join.
+#[rstest]
+#[case::latency_control(
+    "rnacos-boot-under-latency.toml",
+    "f1 latency applied as n3 came up",
+    Status::Pass
+)]
+#[case::loss(
+    "rnacos-boot-under-loss.toml",
+    "f1 loss applied as n2 came up",
+    Status::Fail
+)]
+#[tokio::test]
+async fn faults_before_start_are_active_while_nodes_boot(
+    #[case] file: &str,
+    #[case] proof: &str,
+    #[case] membership: Status,
+) {
+    let Some((r, _)) = run_suite(file, None).await else {
+        return;
+    };
+    let deferred = &r.steps[0];
+    assert!(
+        deferred.detail.contains("deferred: applied as"),
+        "{}",
+        deferred.detail
+    );
+    let start = step(&r, "start cluster");
+    assert!(start.detail.contains(proof), "{}", start.detail);
+    assert_eq!(status(&r, "membership"), membership);
+}
+
+/// The disk check fires on a bound below what r-nacos writes, naming each node.
+#[rstest]
+#[tokio::test]
+async fn disk_bound_below_the_data_dir_fails_by_node() {
+    let Some((r, _)) = run_suite("rnacos-disk-bound.toml", None).await else {
+        return;
+    };
+    assert_eq!(status(&r, "disk"), Status::Fail);
+    assert_eq!(r.disk.len(), 3);
+    assert!(
+        r.disk.iter().all(|d| d.bytes > 16384 && d.files > 0),
+        "{:?}",
+        r.disk
+    );
+}

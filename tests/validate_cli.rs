@@ -164,6 +164,30 @@ fn every_bad_suite_is_reported_at_its_line_and_column() {
     assert!(err.contains("4 of 5 suite(s) invalid"), "{err}");
 }
 
+/// The vocabulary: both example suites validate; a stagger that is not a duration is
+/// rejected at its value.
+#[test]
+fn membership_vocabulary_validates_and_a_bad_stagger_is_placed() {
+    let (code, out, err) = run(&[
+        "validate",
+        "suites/vocabulary-example.toml",
+        "suites/official-admin-example.toml",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let soon = write(
+        &dir,
+        "soon.toml",
+        "name = \"t\"\n[cluster]\nflavor = \"rnacos\"\n[versions]\nfrom = [\"0.8.8\"]\n[[steps]]\naction = \"start\"\nnodes = [\"n1\", \"n2\"]\nstagger = \"soon\"\n",
+    );
+    let (code, out, err) = run(&["validate", &soon]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains(&format!("{soon}:9:11: stagger = \"soon\": not a duration")),
+        "{err}"
+    );
+}
+
 #[test]
 fn render_errors_point_at_what_caused_them() {
     let dir = tempfile::tempdir().unwrap();

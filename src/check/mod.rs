@@ -9,15 +9,20 @@
 //! - [`durability()`] — every acknowledged write readable from every node after heal, no
 //!   phantom values;
 //! - [`convergence()`] — after heal, nodes agree on membership and on content;
-//! - [`signatures()`] — no known failure text in API errors or node logs.
+//! - [`signatures()`] — no known failure text in API errors or node logs;
+//! - [`membership()`] — per Raft group, the live members equal the configured node set on
+//!   every node.
 //!
 //! [`all`] runs every check over a [`CheckInput`].
 
 mod availability;
+mod availability_window;
 mod convergence;
+mod disk;
 mod durability;
 mod expect;
 mod leader;
+mod membership;
 mod model;
 pub mod restart_safety;
 mod signatures;
@@ -28,11 +33,14 @@ mod upgrade_state;
 use std::collections::BTreeMap;
 
 pub use availability::availability;
+pub use availability_window::availability_in;
 pub use convergence::convergence;
+pub use disk::{DiskUsage, disk, tar_usage};
 pub use durability::durability;
 pub use expect::{Expectation, Reason, Unmet, Wanted};
 pub use leader::leader;
-pub use model::{Checkpoint, Evidence, NodeLog, Status, Thresholds, Verdict};
+pub use membership::membership;
+pub use model::{Checkpoint, Evidence, NodeLog, Status, Thresholds, Verdict, WindowThresholds};
 pub use signatures::{
     SignatureMatch, SignatureScope, log_line_time, matches, matches_at, run_epoch, signatures,
     signatures_in, signatures_tolerating,
@@ -63,8 +71,10 @@ use crate::workload::{FinalRead, History, OpKind};
 ///     logs: &[],
 ///     catalog: &[],
 ///     thresholds: &thresholds,
+///     configured: &[],
+///     disk: &[],
 /// };
-/// assert_eq!(check::all(&input).len(), 5);
+/// assert_eq!(check::all(&input).len(), 6);
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct CheckInput<'a> {
@@ -92,31 +102,39 @@ pub struct CheckInput<'a> {
     pub catalog: &'a [Signature],
     /// Thresholds.
     pub thresholds: &'a Thresholds,
+    /// Peer ids of the nodes the run configured as members at its end (started and not
+    /// scaled in); empty: not recorded, membership not judged.
+    pub configured: &'a [String],
+    /// Each node's data dir at the end of the run (judged only with
+    /// `thresholds.max_data_bytes`).
+    pub disk: &'a [DiskUsage],
 }
 
-/// Run every check, in the order leader, availability, durability, convergence, signatures.
+/// Run every check, in the order leader, availability, durability, convergence, signatures,
+/// membership, and disk where `thresholds.max_data_bytes` is set.
 ///
 /// ```
 /// use nacos_chaos::check::{self, CheckInput, Status, Thresholds};
 /// use nacos_chaos::workload::History;
 /// let (history, thresholds) = (History::default(), Thresholds::default());
 /// let input = CheckInput { history: &history, final_reads: &[], boot_memberships: &[],
-///     boot_unread: None, observations: &[], checkpoints: &[], faults: &[], logs: &[], catalog: &[], thresholds: &thresholds };
+///     boot_unread: None, observations: &[], checkpoints: &[], faults: &[], logs: &[], catalog: &[], thresholds: &thresholds,
+///     configured: &[], disk: &[] };
 /// let verdicts = check::all(&input);
 /// let names: Vec<&str> = verdicts.iter().map(|v| v.check.as_str()).collect();
-/// assert_eq!(names, ["leader", "availability", "durability", "convergence", "signatures"]);
+/// assert_eq!(names, ["leader", "availability", "durability", "convergence", "signatures", "membership"]);
 /// // Nothing recorded: nothing is claimed.
 /// assert!(verdicts.iter().all(|v| v.status == Status::Skip));
 /// ```
 pub fn all(input: &CheckInput<'_>) -> Vec<Verdict> {
-    vec![
+    let mut v = vec![
         leader(
             input.checkpoints,
             input.observations,
             input.faults,
             input.thresholds,
         ),
-        availability(input.history, input.thresholds),
+        availability_in(input.history, input.faults, input.thresholds),
         durability(input.history, input.final_reads),
         convergence(
             input.observations,
@@ -135,7 +153,13 @@ pub fn all(input: &CheckInput<'_>) -> Vec<Verdict> {
                 tolerated: input.thresholds.tolerated_signature_matches,
             },
         ),
-    ]
+        membership(input.observations, input.configured),
+    ];
+    // Disk growth is judged only where the suite sets a bound.
+    if let Some(max) = input.thresholds.max_data_bytes {
+        v.push(disk(input.disk, max));
+    }
+    v
 }
 
 /// The snake_case name of an operation kind, as serialized (`publish_config`).
@@ -185,6 +209,11 @@ pub(crate) fn evidence(
         at_ms,
         source,
     }
+}
+
+/// [`clip`] for other modules: a value shortened to at most `max` characters.
+pub fn clip_pub(s: &str, max: usize) -> String {
+    clip(s, max)
 }
 
 /// A value shortened to at most `max` characters for evidence (`…` marks the cut).
@@ -255,6 +284,8 @@ mod tests {
             logs: &[],
             catalog: &catalog,
             thresholds: &thresholds,
+            configured: &["1".to_string(), "2".to_string()],
+            disk: &[],
         };
         let verdicts = all(&input);
         for v in &verdicts {

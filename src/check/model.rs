@@ -109,6 +109,30 @@ pub struct Thresholds {
     /// Settle margin after each fault window (and bring-up or upgrade step) during which a
     /// transient signature's matches are not counted (ms).
     pub transient_settle_ms: u64,
+    /// Availability thresholds for operations that start while a fault is active; such
+    /// operations are then judged by these instead of the whole run's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub during_fault: Option<WindowThresholds>,
+    /// Availability thresholds for operations that start after the last fault healed; such
+    /// operations are then judged by these instead of the whole run's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_heal: Option<WindowThresholds>,
+    /// Largest data dir (bytes) any node may hold at the end of the run; set, the `disk`
+    /// check judges it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_data_bytes: Option<u64>,
+}
+
+/// Availability thresholds for one window; a key left out keeps the whole run's value.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowThresholds {
+    /// Min success ratio per operation kind (0..1).
+    #[serde(default)]
+    pub min_success_ratio: Option<f64>,
+    /// Longest tolerated outage window (ms).
+    #[serde(default)]
+    pub max_outage_ms: Option<u64>,
 }
 
 impl Default for Thresholds {
@@ -119,6 +143,9 @@ impl Default for Thresholds {
             max_outage_ms: 30_000,
             tolerated_signature_matches: 0,
             transient_settle_ms: 60_000,
+            during_fault: None,
+            after_heal: None,
+            max_data_bytes: None,
         }
     }
 }

@@ -130,7 +130,7 @@ impl Cluster {
     }
 
     /// Bring-up only: remove a node's container and empty its data volume.
-    async fn wipe_node(&mut self, index: usize) -> Result<()> {
+    pub(super) async fn wipe_node(&mut self, index: usize) -> Result<()> {
         self.remove_node_container(index).await?;
         let volume = self.nodes[index - 1].volume.clone();
         let opts = bollard::query_parameters::RemoveVolumeOptions { force: true };
@@ -211,6 +211,18 @@ impl Cluster {
         join: Option<usize>,
         membership: &Membership,
     ) -> Result<()> {
+        let id = self.create_node_container(index, join, membership).await?;
+        self.engine.start(&id).await?;
+        self.finish_start(index).await
+    }
+
+    /// Create (not start) node `index`'s container, joining `join`; its id.
+    pub(crate) async fn create_node_container(
+        &mut self,
+        index: usize,
+        join: Option<usize>,
+        membership: &Membership,
+    ) -> Result<String> {
         let node = self.node(index)?.clone();
         self.nodes[index - 1].join = join;
         let join_identity = join.map(|j| self.nodes[j - 1].identity.clone());
@@ -248,9 +260,15 @@ impl Cluster {
         if !spec.files.is_empty() {
             self.upload_files(&id, &spec.files).await?;
         }
-        self.engine.start(&id).await?;
+        Ok(id)
+    }
+
+    /// Start a container [`Cluster::create_node_container`] made, and read its ports back.
+    pub(crate) async fn finish_start(&mut self, index: usize) -> Result<()> {
         self.refresh_ports(index).await?;
         self.nodes[index - 1].state = NodeState::Running;
+        self.configured.insert(index);
+        let node = &self.nodes[index - 1];
         info!(node = node.name(), ip = %node.identity.ip, version = %node.version, "node started");
         Ok(())
     }
@@ -293,7 +311,20 @@ impl Cluster {
 
     /// Observe every node once (concurrently) and record the observation.
     pub async fn observe(&mut self) -> Observation {
-        let futures = self.nodes.iter().map(|n| {
+        // A node that is not part of the cluster (never started, or scaled in and removed)
+        // is not observed: it is not a member anyone should wait for or judge.
+        let members: Vec<&super::Node> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(i, n)| {
+                n.state != NodeState::Absent
+                    || self.configured.contains(&(i + 1))
+                    || self.configured.is_empty()
+            })
+            .map(|(_, n)| n)
+            .collect();
+        let futures = members.iter().map(|n| {
             let mut paths = self.flavor.raft_paths(&n.version);
             // The upgrade-state answer (official 2.0.x/2.1.x) rides along, last.
             paths.extend(self.flavor.upgrade_state_path(&n.version));
@@ -329,7 +360,7 @@ impl Cluster {
         let results = join_all(futures).await;
         let mut nodes = vec![];
         let mut upgrade = std::collections::BTreeMap::new();
-        for (n, r) in self.nodes.iter().zip(results) {
+        for (n, r) in members.iter().zip(results) {
             let peer_id = self.flavor.peer_id(&n.identity, self.spec.identity);
             let (groups, error) = match r {
                 Err(state) => (vec![], Some(state)),
@@ -475,7 +506,11 @@ fn leader_view(obs: &Observation, group: &str) -> String {
 }
 
 /// Has `peer` joined as a voter under a leader (or, for the bootstrap node, become leader)?
-fn joined(obs: &Observation, peer: &str, bootstrap: bool) -> std::result::Result<(), String> {
+pub(super) fn joined(
+    obs: &Observation,
+    peer: &str,
+    bootstrap: bool,
+) -> std::result::Result<(), String> {
     let me = obs
         .nodes
         .iter()

@@ -13,6 +13,7 @@
 mod boot_membership;
 mod bringup;
 mod logs;
+mod membership;
 mod node;
 pub mod observe;
 mod ops;
@@ -20,6 +21,7 @@ mod ops;
 pub use crate::poll::{POLL, Poll};
 pub use boot_membership::{BootMembership, boot_drift};
 pub use bringup::{BRINGUP_ATTEMPTS, LeaderReport, MIN_BRINGUP};
+pub use membership::{AdminAnswer, BootFaults};
 pub use node::{Node, NodeState};
 pub use ops::{MembershipPolicy, Recreate};
 
@@ -127,6 +129,8 @@ pub struct Cluster {
     observations: ObservationLog,
     bringup_attempts: u32,
     torn_down: bool,
+    /// Nodes configured as members: started at least once and not scaled in.
+    configured: std::collections::BTreeSet<usize>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -191,6 +195,7 @@ impl Cluster {
             observations: ObservationLog::default(),
             bringup_attempts: 0,
             torn_down: false,
+            configured: Default::default(),
             spec,
         };
         for index in 1..=cluster.spec.nodes {

@@ -39,6 +39,8 @@ pub enum FaultKind {
     PhantomPeer,
     /// `clock_skew`.
     ClockSkew,
+    /// `dns`.
+    Dns,
 }
 
 impl FaultKind {
@@ -65,6 +67,7 @@ impl FaultKind {
             FaultKind::CloneData => "clone_data",
             FaultKind::PhantomPeer => "phantom_peer",
             FaultKind::ClockSkew => "clock_skew",
+            FaultKind::Dns => "dns",
         }
     }
 
@@ -121,7 +124,7 @@ mod tests {
     use super::*;
     use crate::fault::{Fault, Partition, Targets};
 
-    const ALL: [FaultKind; 15] = [
+    const ALL: [FaultKind; 16] = [
         FaultKind::IpChange,
         FaultKind::Latency,
         FaultKind::Loss,
@@ -137,6 +140,7 @@ mod tests {
         FaultKind::CloneData,
         FaultKind::PhantomPeer,
         FaultKind::ClockSkew,
+        FaultKind::Dns,
     ];
 
     /// One fault of each kind (exhaustive: a new kind must be added here).
@@ -184,6 +188,12 @@ mod tests {
             },
             FaultKind::PhantomPeer => Fault::PhantomPeer { as_node: None },
             FaultKind::ClockSkew => Fault::ClockSkew { nodes, offset_s: 5 },
+            FaultKind::Dns => Fault::Dns {
+                nodes,
+                peers: None,
+                mode: Default::default(),
+                delay_ms: None,
+            },
         }
     }
 

@@ -58,6 +58,19 @@ pub enum Partition {
     },
 }
 
+/// How a `dns` fault's name misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsMode {
+    /// The name does not resolve.
+    #[default]
+    Unresolvable,
+    /// The name resolves after `delay_ms`.
+    Slow,
+    /// The name resolves to an address the node no longer has.
+    Stale,
+}
+
 /// A fault a scenario can inject.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -157,6 +170,21 @@ pub enum Fault {
         #[serde(default)]
         as_node: Option<usize>,
     },
+    /// A node's name stops resolving for some or all peers, resolves slowly, or resolves to
+    /// a stale address (healed by restoring the name).
+    Dns {
+        /// Whose name.
+        nodes: Targets,
+        /// For which peers (default: all).
+        #[serde(default)]
+        peers: Option<Targets>,
+        /// How the name misbehaves.
+        #[serde(default)]
+        mode: DnsMode,
+        /// Extra resolution delay (`mode = "slow"` only).
+        #[serde(default)]
+        delay_ms: Option<u64>,
+    },
     /// Skew a node's clock.
     ClockSkew {
         /// Which nodes.
@@ -192,6 +220,40 @@ impl Fault {
             Fault::CloneData { .. } => FaultKind::CloneData,
             Fault::PhantomPeer { .. } => FaultKind::PhantomPeer,
             Fault::ClockSkew { .. } => FaultKind::ClockSkew,
+            Fault::Dns { .. } => FaultKind::Dns,
+        }
+    }
+
+    /// The nodes a fault applied while the nodes boot waits for (it is applied as soon as
+    /// all of them are up): `None` for a fault that cannot be active during boot (it needs a
+    /// running cluster, or its targets are resolved from the cluster's state).
+    ///
+    /// ```
+    /// use nacos_chaos::fault::{Fault, Targets};
+    /// let f = Fault::Loss { nodes: Targets::Nodes(vec![3]), probability: 0.5 };
+    /// assert_eq!(f.boot_targets(), Some(vec![3]));
+    /// assert_eq!(Fault::Kill { nodes: Targets::Nodes(vec![3]) }.boot_targets(), None);
+    /// ```
+    pub fn boot_targets(&self) -> Option<Vec<usize>> {
+        match self {
+            Fault::Latency {
+                nodes: Targets::Nodes(v),
+                peers: None,
+                ..
+            }
+            | Fault::Loss {
+                nodes: Targets::Nodes(v),
+                ..
+            }
+            | Fault::Bandwidth {
+                nodes: Targets::Nodes(v),
+                ..
+            }
+            | Fault::Dns {
+                nodes: Targets::Nodes(v),
+                ..
+            } => Some(v.clone()),
+            _ => None,
         }
     }
 
@@ -359,6 +421,13 @@ impl Nemesis {
             Fault::PhantomPeer { as_node } => {
                 let (cid, proof) = phantom::start(cluster, *as_node).await?;
                 (vec![], "phantom peer".into(), proof, Undo::Remove(cid))
+            }
+            Fault::Dns { .. } => {
+                return Err(crate::error::Error::NotImplemented {
+                    flavor: cluster.spec().flavor.to_string(),
+                    what: "the dns fault (rewriting peers' name resolution)".into(),
+                    fix: "leave the dns fault out of suites that run; `nacos-chaos validate` accepts it".into(),
+                });
             }
             Fault::ClockSkew { nodes, offset_s } => {
                 let t = nodes.resolve(cluster).await?;

@@ -145,8 +145,8 @@ async fn leader_of(cluster: &mut Cluster) -> Result<usize> {
     let obs = cluster.observe().await;
     obs.nodes
         .iter()
-        .position(|o| o.groups.first().is_some_and(|g| g.role == Role::Leader))
-        .map(|i| i + 1)
+        .find(|o| o.groups.first().is_some_and(|g| g.role == Role::Leader))
+        .and_then(|o| cluster.index_of(&o.node))
         .ok_or_else(|| Error::Fault {
             fault: "targets".into(),
             detail: "no node currently reports itself leader, so 'leader'/'followers' cannot be resolved".into(),

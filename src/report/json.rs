@@ -267,6 +267,8 @@ mod tests {
             "boot_memberships_unread",
             "provision_ms",
             "attempts",
+            "configured_members",
+            "disk",
         ];
         let required: Vec<&str> = s["required"]
             .as_array()
@@ -383,12 +385,12 @@ mod tests {
     fn unknown_field_and_schema_version_are_rejected() {
         let mut v = example();
         v["extra"] = 1.into();
-        v["schema_version"] = 3.into();
+        v["schema_version"] = 4.into();
         let errs = validate(&v).unwrap_err();
         assert!(errs.iter().any(|e| e.contains("unknown field \"extra\"")));
         assert!(
             errs.iter()
-                .any(|e| e.contains("$.schema_version: 3 is not one of 1, 2")),
+                .any(|e| e.contains("$.schema_version: 4 is not one of 1, 2, 3")),
             "{errs:?}"
         );
     }

@@ -13,8 +13,9 @@ use crate::flavor::FlavorKind;
 use crate::workload::{FinalRead, History};
 
 /// Version of the verdict JSON schema (`results/<run>/verdict.json`). Records of every
-/// earlier version still load (2: expectations became `{status, reason}` objects).
-pub const SCHEMA_VERSION: u32 = 2;
+/// earlier version still load (2: expectations became `{status, reason}` objects; 3 added
+/// `configured_members`).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// One scenario step as executed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +86,13 @@ pub struct RunRecord {
     /// Why the boot memberships could not be read (the flavor keeps them; reading failed).
     #[serde(default)]
     pub boot_memberships_unread: Option<String>,
+    /// Peer ids of the nodes configured as members at the end of the run (started and not
+    /// scaled in), what the membership check compares the live members with.
+    #[serde(default)]
+    pub configured_members: Vec<String>,
+    /// Each node's data dir at the end of the run.
+    #[serde(default)]
+    pub disk: Vec<crate::check::DiskUsage>,
     /// Verdicts.
     pub verdicts: Vec<Verdict>,
     /// Expected outcome per check (known-bad scenarios expect Fail, with its reason); a
@@ -174,6 +182,8 @@ impl RunRecord {
             final_reads: vec![],
             boot_memberships: vec![],
             boot_memberships_unread: None,
+            configured_members: vec![],
+            disk: vec![],
             provision_ms: 0,
             verdicts: vec![],
             expectations: BTreeMap::new(),

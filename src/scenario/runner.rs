@@ -41,7 +41,7 @@ impl Default for RunOptions {
 fn waits_for(step: &super::Step) -> String {
     use super::Step;
     match step {
-        Step::Start { timeout } => {
+        Step::Start { timeout, .. } => {
             format!(", waiting up to {timeout:?} for every node to vote and a leader")
         }
         Step::WaitLeader { timeout, .. } => {
@@ -81,7 +81,12 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
     let dir = opts.results.join(&run_id);
     // Images are their own phase: a first-time build must not count as scenario time.
     let t_images = Instant::now();
-    let images = provision(suite, from, to, opts, &run_id).await;
+    // A suite the harness cannot run yet is refused below, before anything is provided.
+    let images = if suite.not_implemented().is_some() {
+        Ok(())
+    } else {
+        provision(suite, from, to, opts, &run_id).await
+    };
     let provision_ms = t_images.elapsed().as_millis() as u64;
     let started = SystemTime::now();
     let t0 = Instant::now();
@@ -107,6 +112,8 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
         final_reads: vec![],
         boot_memberships: vec![],
         boot_memberships_unread: None,
+        configured_members: vec![],
+        disk: vec![],
         provision_ms,
         verdicts: vec![],
         expectations: suite.expect.clone(),
@@ -127,6 +134,17 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     };
+    if let Some(what) = suite.not_implemented() {
+        let e = crate::error::Error::NotImplemented {
+            flavor: suite.cluster.flavor.to_string(),
+            what,
+            fix: "`nacos-chaos validate` accepts the suite; run only suites without it for now"
+                .into(),
+        };
+        record.error = Some(e.to_string());
+        write(&record, &dir);
+        return record;
+    }
     if let Err(e) = images {
         record.error = Some(format!("images could not be provided: {e}"));
         write(&record, &dir);
@@ -151,6 +169,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
         workload: None,
         record,
         results_dir: dir.clone(),
+        boot_faults: vec![],
     };
     let total = suite.steps.len();
     let mut step_windows = vec![];
@@ -223,6 +242,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
             ctx.record.boot_memberships_unread = Some(e.to_string());
         }
     }
+    ctx.record.disk = data_usage(&cluster).await;
     let logs: Vec<NodeLog> = match cluster.collect_logs(&dir).await {
         Ok(l) => l,
         Err(e) => {
@@ -239,6 +259,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
     record.faults = faults;
     record.observations = cluster.observations().to_vec();
     record.attempts = cluster.bringup_attempts();
+    record.configured_members = cluster.configured_peers();
     let catalog = catalogue(cluster.flavor().signatures(), suite);
     let windows: Vec<FaultWindow> = record.faults.iter().cloned().chain(step_windows).collect();
     record.verdicts = all(&CheckInput {
@@ -252,6 +273,8 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
         logs: &logs,
         catalog: &catalog,
         thresholds: &suite.thresholds,
+        configured: &record.configured_members,
+        disk: &record.disk,
     });
     if !record.as_expected()
         && let Err(e) = super::repro::write_repro(&cluster, &record, &dir)
@@ -265,6 +288,27 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
     write(&record, &dir);
     info!(scenario = %suite.name, as_expected = record.as_expected(), dir = %dir.display(), "scenario finished");
     record
+}
+
+/// Each node's data dir (every node that has a container), read out of the container.
+async fn data_usage(cluster: &Cluster) -> Vec<crate::check::DiskUsage> {
+    let path = crate::flavor::data_path(cluster.spec().flavor);
+    let mut out = vec![];
+    for n in cluster.nodes() {
+        let Some(id) = &n.container_id else { continue };
+        match cluster.download(id, path).await {
+            Ok(tar) => {
+                let (bytes, files) = crate::check::tar_usage(&tar);
+                out.push(crate::check::DiskUsage {
+                    node: n.name().to_string(),
+                    bytes,
+                    files,
+                });
+            }
+            Err(e) => warn!(node = n.name(), error = %e, "data dir not measured"),
+        }
+    }
+    out
 }
 
 /// The flavor's catalogue followed by the suite's own `[[signatures]]`.
@@ -310,6 +354,10 @@ mod tests {
     fn bring_up_and_upgrade_steps_are_windows_others_not() {
         let start = Step::Start {
             timeout: Duration::from_secs(1),
+            nodes: None,
+            order: None,
+            stagger: None,
+            may_fail: false,
         };
         let w = restart_window(0, &start, 0, 900).unwrap();
         assert_eq!((w.id.as_str(), w.kind.as_str()), ("step1", "bring_up"));

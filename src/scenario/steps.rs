@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::suite::{Order, Step, Strategy, Suite};
+use super::suite::{AdminExpect, Order, Step, Strategy, Suite};
 use crate::check::Checkpoint;
 use crate::cluster::{Cluster, Recreate};
 use crate::error::{Error, Result};
@@ -28,12 +28,46 @@ pub struct Ctx<'a> {
     pub record: RunRecord,
     /// Results directory of this run.
     pub results_dir: PathBuf,
+    /// Faults the suite put before `start`, applied as their nodes come up.
+    pub boot_faults: Vec<crate::fault::Fault>,
 }
 
 /// Short human description of a step.
 pub fn describe(step: &Step) -> String {
     match step {
-        Step::Start { .. } => "start cluster".into(),
+        Step::Start {
+            nodes,
+            order,
+            stagger,
+            ..
+        } => {
+            let mut d = "start cluster".to_string();
+            if let Some(n) = nodes {
+                d += &format!(" nodes {}", n.join(","));
+            }
+            if let Some(o) = order {
+                d += &format!(" order {}", o.join(","));
+            }
+            if let Some(s) = stagger {
+                d += &format!(" stagger {s}");
+            }
+            d
+        }
+        Step::StartNode { node, .. } => format!("start node {node}"),
+        Step::ScaleOut { .. } => "scale out by one node".into(),
+        Step::ScaleIn { node, raft } => format!(
+            "scale in {node} ({})",
+            if *raft {
+                "config and raft"
+            } else {
+                "config only"
+            }
+        ),
+        Step::Replace { node, keep } => format!("replace {node} (keep {keep:?})"),
+        Step::Admin { op, node, .. } => match node {
+            Some(n) => format!("admin {op} {n}"),
+            None => format!("admin {op}"),
+        },
         Step::WaitLeader { expect, .. } => format!("wait for leader (expect {expect})"),
         Step::Workload { enabled } => format!("workload {}", if *enabled { "on" } else { "off" }),
         Step::Upgrade {
@@ -107,8 +141,8 @@ async fn upgrade_order(
             let leader = obs
                 .nodes
                 .iter()
-                .position(|o| o.groups.first().is_some_and(|g| g.role == Role::Leader))
-                .map(|i| i + 1);
+                .find(|o| o.groups.first().is_some_and(|g| g.role == Role::Leader))
+                .and_then(|o| cluster.index_of(&o.node));
             let mut v: Vec<usize> = (1..=n).filter(|i| Some(*i) != leader).collect();
             v.extend(leader);
             v
@@ -138,7 +172,21 @@ async fn upgrade_order(
 /// Execute one step; the text is the step's detail for the record.
 pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> Result<String> {
     match step {
-        Step::Start { timeout } => {
+        Step::Start {
+            timeout,
+            nodes,
+            order,
+            stagger,
+            may_fail,
+        } if nodes.is_some()
+            || order.is_some()
+            || stagger.is_some()
+            || *may_fail
+            || !ctx.boot_faults.is_empty() =>
+        {
+            start_experiment(ctx, cluster, step, *timeout).await
+        }
+        Step::Start { timeout, .. } => {
             let r = cluster.start_all(*timeout).await;
             let detail = match &r {
                 Ok(rep) => format!(
@@ -275,6 +323,21 @@ pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> R
             }
             Ok(details.join("; "))
         }
+        Step::Fault { fault, .. } if cluster.configured_peers().is_empty() => {
+            // Before `start`: active while the nodes boot, applied as its nodes come up.
+            ctx.boot_faults.push(fault.clone());
+            Ok(format!(
+                "{} deferred: applied as {} come(s) up",
+                fault.kind(),
+                fault
+                    .boot_targets()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|i| format!("n{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
         Step::Fault { fault, duration } => {
             let id = ctx.nemesis.apply(cluster, fault).await?;
             refresh(ctx, cluster);
@@ -304,6 +367,206 @@ pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> R
             Ok(format!("held {duration:?}"))
         }
         Step::Preflight => preflight_nodes(ctx, cluster).await,
+        Step::StartNode { node, timeout } => {
+            let i = node_index(node)?;
+            let join = cluster.node(i)?.join;
+            cluster.start_node(i, join).await?;
+            let mut boot = crate::cluster::BootFaults {
+                nemesis: &mut ctx.nemesis,
+                pending: std::mem::take(&mut ctx.boot_faults),
+                applied: vec![],
+            };
+            boot.apply_ready(cluster, node).await?;
+            let (pending, applied) = (boot.pending, boot.applied);
+            ctx.boot_faults = pending;
+            let note: String = applied.iter().map(|a| format!("{a}; ")).collect();
+            refresh(ctx, cluster);
+            // A lost join is an observation (the membership check judges it), not an error.
+            let voter = cluster.wait_voter(i, join.is_none(), *timeout).await;
+            let seen = members_line(cluster).await;
+            Ok(match voter {
+                Ok(()) => format!("{node} started; {note}read back: a voter; {seen}"),
+                Err(e) => format!("{node} started; {note}read back: not a voter: {e}; {seen}"),
+            })
+        }
+        Step::ScaleOut { timeout } => {
+            let i = cluster.add_node().await?;
+            let join = cluster.node(i)?.join;
+            cluster.start_node(i, join).await?;
+            refresh(ctx, cluster);
+            let joined = cluster.wait_voter(i, join.is_none(), *timeout).await;
+            let seen = members_line(cluster).await;
+            Ok(match joined {
+                Ok(()) => format!("n{i} added with fresh data; read back: a voter; {seen}"),
+                Err(e) => {
+                    format!("n{i} added with fresh data; read back: not a voter: {e}; {seen}")
+                }
+            })
+        }
+        Step::ScaleIn { node, raft } => {
+            let i = node_index(node)?;
+            if let Some(w) = ctx.workload.as_mut() {
+                w.drain(cluster, node, true);
+            }
+            let proof = cluster.scale_in(i, *raft, Duration::from_secs(30)).await?;
+            refresh(ctx, cluster);
+            let seen = members_line(cluster).await;
+            Ok(format!("{}; {seen}", proof.join("; ")))
+        }
+        Step::Replace { node, keep } => {
+            let i = node_index(node)?;
+            if let Some(w) = ctx.workload.as_mut() {
+                w.drain(cluster, node, true);
+            }
+            let d = if *keep == super::suite::Keep::Name {
+                let d = cluster
+                    .replace_same_name(i, Duration::from_secs(60))
+                    .await?;
+                if let Some(w) = ctx.workload.as_mut() {
+                    w.drain(cluster, node, false);
+                }
+                d
+            } else {
+                cluster
+                    .replace_same_address(i, Duration::from_secs(60))
+                    .await?
+                    .1
+            };
+            refresh(ctx, cluster);
+            Ok(format!("{d}; {}", members_line(cluster).await))
+        }
+        Step::Admin { op, node, expect } => {
+            let i = node.as_deref().map(node_index).transpose()?;
+            let answer = cluster.admin(op, i).await?;
+            let ok = answer.ok();
+            let met = match expect {
+                AdminExpect::Success => ok,
+                AdminExpect::Failure => !ok,
+                AdminExpect::Any => true,
+            };
+            if met {
+                Ok(format!("{answer} (expected {expect:?})"))
+            } else {
+                Err(Error::Protocol {
+                    node: node.clone().unwrap_or_else(|| "cluster".into()),
+                    what: format!("admin {op} (expected {expect:?})"),
+                    detail: answer.to_string(),
+                })
+            }
+        }
+    }
+}
+
+fn node_index(name: &str) -> Result<usize> {
+    Targets::node_index(name).map_err(Error::Config)
+}
+
+/// Each running node's view of its first group's members, for a step's record.
+async fn members_line(cluster: &mut Cluster) -> String {
+    let obs = cluster.observe().await;
+    let views: Vec<String> = obs
+        .nodes
+        .iter()
+        .filter(|n| n.reachable())
+        .filter_map(|n| {
+            let g = n.groups.first()?;
+            Some(format!(
+                "{} {:?} members [{}]",
+                n.node,
+                g.role,
+                g.members.join(",")
+            ))
+        })
+        .collect();
+    format!("members: {}", views.join("; "))
+}
+
+/// How a bring-up spaced its node starts, for the step record.
+fn spacing(stagger: Option<Duration>) -> String {
+    match stagger {
+        None => "each join awaited".into(),
+        Some(d) if d.is_zero() => "all at once".into(),
+        Some(d) => format!("{d:?} apart"),
+    }
+}
+
+/// `start` with `nodes`, `order`, `stagger` or `may_fail`: the bring-up is the experiment.
+async fn start_experiment(
+    ctx: &mut Ctx<'_>,
+    cluster: &mut Cluster,
+    step: &Step,
+    timeout: Duration,
+) -> Result<String> {
+    let Step::Start {
+        nodes,
+        order,
+        stagger,
+        may_fail,
+        ..
+    } = step
+    else {
+        return Err(Error::Config("start_experiment: not a start step".into()));
+    };
+    let n = cluster.nodes().len();
+    let subset: Vec<usize> = match nodes {
+        Some(list) => list.iter().map(|s| node_index(s)).collect::<Result<_>>()?,
+        None => (1..=n).collect(),
+    };
+    let mut seq: Vec<usize> = match order {
+        Some(list) => list.iter().map(|s| node_index(s)).collect::<Result<_>>()?,
+        None => vec![],
+    };
+    let rest: Vec<usize> = subset
+        .iter()
+        .copied()
+        .filter(|i| !seq.contains(i))
+        .collect();
+    seq.extend(rest);
+    let stagger = stagger
+        .as_deref()
+        .map(humantime::parse_duration)
+        .transpose()
+        .map_err(|e| Error::Config(format!("stagger: {e}")))?;
+    let mut boot = crate::cluster::BootFaults {
+        nemesis: &mut ctx.nemesis,
+        pending: std::mem::take(&mut ctx.boot_faults),
+        applied: vec![],
+    };
+    let r = cluster
+        .start_nodes(&seq, stagger, timeout, Some(&mut boot))
+        .await;
+    let applied = std::mem::take(&mut boot.applied);
+    // Faults whose nodes this start left out wait for their start_node step.
+    let pending = std::mem::take(&mut boot.pending);
+    ctx.boot_faults = pending;
+    let boot_note = if applied.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", applied.join("; "))
+    };
+    let names: Vec<String> = seq.iter().map(|i| format!("n{i}")).collect();
+    ctx.record.checkpoints.push(Checkpoint {
+        name: "bring-up".into(),
+        at_ms: 0,
+        time_to_leader_ms: r.as_ref().ok().map(|rep| rep.elapsed.as_millis() as u64),
+        deadline_ms: timeout.as_millis() as u64,
+        reason: r.as_ref().err().map(|e| e.to_string()),
+        expect_leader: !*may_fail,
+    });
+    let seen = members_line(cluster).await;
+    match r {
+        Ok(rep) => Ok(format!(
+            "started {} ({}), agreed leader and every started node a voter after {:.1?}{boot_note}; {seen}",
+            names.join(" then "),
+            spacing(stagger),
+            rep.elapsed
+        )),
+        Err(e) if *may_fail => Ok(format!(
+            "started {} ({}); the cluster did not form (allowed: may_fail): {e}{boot_note}; {seen}",
+            names.join(" then "),
+            spacing(stagger)
+        )),
+        Err(e) => Err(e),
     }
 }
 

@@ -35,6 +35,64 @@ pub struct ClusterSection {
     /// Flavor tuning (e.g. `election_timeout_ms = "5000"` for official Nacos).
     #[serde(default)]
     pub tuning: BTreeMap<String, String>,
+    /// Per-node settings (`[[cluster.node]]`).
+    #[serde(default)]
+    pub node: Vec<NodeSection>,
+}
+
+/// How a node's name is written: by itself, or in its peers' member lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameForm {
+    /// Its IP address.
+    Ip,
+    /// Its short hostname (`n2`).
+    Short,
+    /// Its fully qualified name (`n2.<run network>`).
+    Fqdn,
+    /// The fully qualified name with a trailing dot (`n2.<run network>.`).
+    FqdnDot,
+}
+
+/// One `[[cluster.node]]` table: per-node identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSection {
+    /// Which node (`n2`).
+    pub name: String,
+    /// This node's identity mode (default: the cluster's).
+    #[serde(default)]
+    pub identity: Option<IdentityMode>,
+    /// How the node names itself.
+    #[serde(default)]
+    pub self_name: Option<NameForm>,
+    /// How its peers list it.
+    #[serde(default)]
+    pub listed_as: Option<NameForm>,
+}
+
+/// What `replace` keeps of the old node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Keep {
+    /// Its name (hostname and node id), at a new address.
+    #[default]
+    Name,
+    /// Its address, under a new name.
+    Address,
+}
+
+/// What an `admin` step expects of the server's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdminExpect {
+    /// A successful answer (the step fails otherwise).
+    #[default]
+    Success,
+    /// A refusal (the step fails on success).
+    Failure,
+    /// Either; only recorded.
+    Any,
 }
 
 fn three() -> usize {
@@ -87,6 +145,62 @@ pub enum Step {
         /// Bring-up deadline.
         #[serde(default = "secs120", with = "humantime_serde")]
         timeout: Duration,
+        /// Only these nodes (the rest come later with `start_node`, or never).
+        #[serde(default)]
+        nodes: Option<Vec<String>>,
+        /// The order nodes are started in (default n1, n2, ...).
+        #[serde(default)]
+        order: Option<Vec<String>>,
+        /// Delay between node starts (`"0s"`: all at once). Without it, joining flavors
+        /// start one node at a time and wait for each join.
+        #[serde(default)]
+        stagger: Option<String>,
+        /// The cluster may fail to form: a node that never becomes healthy within the
+        /// deadline is recorded for the checks instead of failing the run.
+        #[serde(default)]
+        may_fail: bool,
+    },
+    /// Create and start one node that `start` left out (it joins as configured).
+    StartNode {
+        /// Which node.
+        node: String,
+        /// Deadline for it to become a voter.
+        #[serde(default = "secs60", with = "humantime_serde")]
+        timeout: Duration,
+    },
+    /// Add a new node (the next name) with fresh data.
+    ScaleOut {
+        /// Deadline for it to become a voter.
+        #[serde(default = "secs60", with = "humantime_serde")]
+        timeout: Duration,
+    },
+    /// Remove a node: from the configuration only, or also from the Raft membership.
+    ScaleIn {
+        /// Which node.
+        node: String,
+        /// Also remove it from the Raft membership through the server's API.
+        #[serde(default)]
+        raft: bool,
+    },
+    /// A new node with empty data takes an old node's name or address.
+    Replace {
+        /// The node replaced.
+        node: String,
+        /// What the new node keeps.
+        #[serde(default)]
+        keep: Keep,
+    },
+    /// Call a documented operations API of the flavor and record the answer.
+    Admin {
+        /// The operation (official: transfer_leader, snapshot, reset_raft_cluster,
+        /// remove_peer; r-nacos: change_membership, join_node).
+        op: String,
+        /// The node the operation is about (and, unless `via` says otherwise, sent to).
+        #[serde(default)]
+        node: Option<String>,
+        /// What the answer must be.
+        #[serde(default)]
+        expect: AdminExpect,
     },
     /// Wait for an agreed leader; records a checkpoint.
     WaitLeader {
@@ -212,7 +326,19 @@ const CHECKS: &[&str] = &[
     "durability",
     "convergence",
     "signatures",
+    "membership",
+    "disk",
 ];
+
+/// Operations an `admin` step may call, per flavor.
+pub const ADMIN_OPS_OFFICIAL: &[&str] = &[
+    "transfer_leader",
+    "snapshot",
+    "reset_raft_cluster",
+    "remove_peer",
+];
+/// r-nacos's membership API.
+pub const ADMIN_OPS_RNACOS: &[&str] = &["change_membership", "join_node", "metrics"];
 
 /// Errors inside `[[steps]]` lose their span through the tagged enum; find the failing step
 /// by deserialising each one alone, then the offending key's line within it.
@@ -400,6 +526,29 @@ impl Suite {
                 "a ratio: 0.9 means 90% of each operation kind must succeed",
             ));
         }
+        for (key, w) in [
+            ("during_fault", &t.during_fault),
+            ("after_heal", &t.after_heal),
+        ] {
+            if let Some(r) = w.as_ref().and_then(|w| w.min_success_ratio)
+                && !(0.0..=1.0).contains(&r)
+            {
+                return Err(self.err_at(
+                    text,
+                    &[Key("thresholds"), Key(key), Key("min_success_ratio")],
+                    format!("thresholds.{key}.min_success_ratio = {r}: not within 0..=1"),
+                    "a ratio: 0.5 means half of each operation kind must succeed in that window",
+                ));
+            }
+        }
+        if t.max_data_bytes == Some(0) {
+            return Err(self.err_at(
+                text,
+                &[Key("thresholds"), Key("max_data_bytes")],
+                "thresholds.max_data_bytes must be > 0".into(),
+                "a bound on each node's data dir, e.g. 67108864 (64 MiB)",
+            ));
+        }
         if t.max_time_to_leader_ms == 0 {
             return Err(self.err_at(
                 text,
@@ -410,17 +559,26 @@ impl Suite {
         }
         // `sdk = true` in a build without the SDK probe is an error, never silently ignored.
         self.workload.validate()?;
-        match self.steps.first().map(|s| s.get_ref()) {
-            Some(Step::Start { .. }) => {}
-            _ => {
+        // Faults may come before `start` (active while the nodes boot); then `start`.
+        let first = self
+            .steps
+            .iter()
+            .position(|s| !matches!(s.get_ref(), Step::Fault { .. }));
+        match first.map(|i| (i, self.steps[i].get_ref())) {
+            Some((_, Step::Start { .. })) => {}
+            other => {
+                let i = other.map_or(0, |(i, _)| i);
                 return Err(self.err_at(
                     text,
-                    &[Key("steps"), Index(0), Key("action")],
-                    "the first step must be `action = \"start\"`".into(),
+                    &[Key("steps"), Index(i), Key("action")],
+                    "the first step must be `action = \"start\"` (only `fault` steps may come before it)".into(),
                     "add [[steps]] action = \"start\" first",
                 ));
             }
         }
+        let start_at = first.unwrap_or(0);
+        self.validate_nodes(text)?;
+        self.validate_membership_steps(text)?;
         for (i, s) in self.steps.iter().enumerate() {
             let at = |rest: &[Seg<'static>]| -> Vec<Seg<'static>> {
                 let mut p = vec![Key("steps"), Index(i)];
@@ -428,7 +586,7 @@ impl Suite {
                 p
             };
             match s.get_ref() {
-                Step::Start { .. } if i > 0 => {
+                Step::Start { .. } if i != start_at => {
                     return Err(self.err_at(
                         text,
                         &at(&[Key("action")]),
@@ -473,6 +631,25 @@ impl Suite {
                         "remove `duration`",
                     ));
                 }
+                Step::Fault { fault, duration } if i < start_at => {
+                    self.check_fault(text, fault, &at(&[Key("fault")]))?;
+                    if fault.boot_targets().is_none() {
+                        return Err(self.err_at(
+                            text,
+                            &at(&[Key("fault"), Key("kind")]),
+                            format!("fault '{}' cannot be active while the nodes boot", fault.kind()),
+                            "before start: latency (without peers), loss, bandwidth or dns, on named nodes, e.g. nodes = [\"n3\"]",
+                        ));
+                    }
+                    if duration.is_some() {
+                        return Err(self.err_at(
+                            text,
+                            &at(&[Key("duration")]),
+                            "a fault before start stays until a `heal` step or the end".into(),
+                            "remove `duration`; add a heal step after start",
+                        ));
+                    }
+                }
                 Step::Fault { fault, .. } => {
                     self.check_fault(text, fault, &at(&[Key("fault")]))?;
                 }
@@ -502,6 +679,183 @@ impl Suite {
                     format!("signature name '{}' is already used", s.name),
                     "give each signature a name of its own (the flavor's ids are taken too)",
                 );
+            }
+        }
+        Ok(())
+    }
+
+    /// A node name (`n2`) that exists among `known` nodes; its index.
+    fn check_name(&self, text: &str, name: &str, known: usize, at: &[Seg<'_>]) -> Result<usize> {
+        let mut p = at.to_vec();
+        p.push(Seg::Value);
+        let idx = crate::fault::Targets::node_index(name)
+            .map_err(|e| self.err_at(text, &p, e, "name nodes n1, n2, ..."))?;
+        if idx == 0 || idx > known {
+            return Err(self.err_at(
+                text,
+                &p,
+                format!("{name} does not exist here ({known} node(s) at this step)"),
+                &format!("nodes are n1..n{known} (cluster.nodes, plus one per earlier scale_out)"),
+            ));
+        }
+        Ok(idx)
+    }
+
+    /// A list of node names: each exists and is named once.
+    fn check_names(
+        &self,
+        text: &str,
+        list: &[String],
+        known: usize,
+        at: &[Seg<'_>],
+    ) -> Result<Vec<usize>> {
+        let mut seen = Vec::new();
+        for (j, name) in list.iter().enumerate() {
+            let mut p = at.to_vec();
+            p.push(Seg::Index(j));
+            let idx = self.check_name(text, name, known, &p)?;
+            if seen.contains(&idx) {
+                return Err(self.err_at(
+                    text,
+                    &p,
+                    format!("{name} is listed twice"),
+                    "name each node once",
+                ));
+            }
+            seen.push(idx);
+        }
+        Ok(seen)
+    }
+
+    /// `[[cluster.node]]`: each names an existing node, once.
+    fn validate_nodes(&self, text: &str) -> Result<()> {
+        let mut seen = Vec::new();
+        for (j, n) in self.cluster.node.iter().enumerate() {
+            let at = [
+                Seg::Key("cluster"),
+                Seg::Key("node"),
+                Seg::Index(j),
+                Seg::Key("name"),
+            ];
+            let idx = self.check_name(text, &n.name, self.cluster.nodes, &at)?;
+            if seen.contains(&idx) {
+                return Err(self.err_at(
+                    text,
+                    &at,
+                    format!("[[cluster.node]] {} appears twice", n.name),
+                    "one [[cluster.node]] table per node",
+                ));
+            }
+            seen.push(idx);
+        }
+        Ok(())
+    }
+
+    /// Bring-up, membership and admin steps, with the node count as steps change it.
+    fn validate_membership_steps(&self, text: &str) -> Result<()> {
+        use Seg::{Index, Key};
+        let mut known = self.cluster.nodes;
+        let mut started: Vec<usize> = (1..=known).collect();
+        for (i, s) in self.steps.iter().enumerate() {
+            let at = |k: &'static str| vec![Key("steps"), Index(i), Key(k)];
+            match s.get_ref() {
+                Step::Start {
+                    nodes,
+                    order,
+                    stagger,
+                    ..
+                } => {
+                    if let Some(list) = nodes {
+                        started = self.check_names(text, list, known, &at("nodes"))?;
+                        if started.is_empty() {
+                            return Err(self.err_at(
+                                text,
+                                &at("nodes"),
+                                "start: `nodes` is empty".into(),
+                                "start at least one node",
+                            ));
+                        }
+                    }
+                    if let Some(list) = order {
+                        let idx = self.check_names(text, list, known, &at("order"))?;
+                        for (j, k) in idx.iter().enumerate() {
+                            if !started.contains(k) {
+                                let mut p = at("order");
+                                p.push(Index(j));
+                                return Err(self.err_at(
+                                    text,
+                                    &p,
+                                    format!("start order names n{k}, which this start does not start"),
+                                    "list only nodes from `nodes` (the others come with start_node)",
+                                ));
+                            }
+                        }
+                    }
+                    if let Some(st) = stagger
+                        && humantime::parse_duration(st).is_err()
+                    {
+                        let mut p = at("stagger");
+                        p.push(Seg::Value);
+                        return Err(self.err_at(
+                            text,
+                            &p,
+                            format!("stagger = {st:?}: not a duration"),
+                            "a delay between node starts, e.g. \"2s\" or \"500ms\"; \"0s\" starts all at once",
+                        ));
+                    }
+                }
+                Step::StartNode { node, .. } => {
+                    let idx = self.check_name(text, node, known, &at("node"))?;
+                    if started.contains(&idx) {
+                        return Err(self.err_at(
+                            text,
+                            &at("node"),
+                            format!("start_node: {node} is already started"),
+                            "start_node starts a node `start` left out (start.nodes)",
+                        ));
+                    }
+                    started.push(idx);
+                }
+                Step::ScaleOut { .. } => {
+                    known += 1;
+                    started.push(known);
+                }
+                Step::ScaleIn { node, .. } => {
+                    let idx = self.check_name(text, node, known, &at("node"))?;
+                    started.retain(|k| *k != idx);
+                }
+                Step::Replace { node, keep } => {
+                    let idx = self.check_name(text, node, known, &at("node"))?;
+                    if *keep == Keep::Address {
+                        // A new node (the next name) takes the old one's address.
+                        started.retain(|k| *k != idx);
+                        known += 1;
+                        started.push(known);
+                    }
+                }
+                Step::Admin { op, node, .. } => {
+                    let ops = match self.cluster.flavor {
+                        FlavorKind::Official => ADMIN_OPS_OFFICIAL,
+                        FlavorKind::RNacos => ADMIN_OPS_RNACOS,
+                    };
+                    if !ops.contains(&op.as_str()) {
+                        let mut p = at("op");
+                        p.push(Seg::Value);
+                        return Err(self.err_at(
+                            text,
+                            &p,
+                            format!(
+                                "admin op {op:?} is not an operation of flavor {}",
+                                self.cluster.flavor
+                            ),
+                            &format!("ops of {} are {}", self.cluster.flavor, ops.join(", ")),
+                        ));
+                    }
+                    if let Some(n) = node {
+                        self.check_name(text, n, known, &at("node"))?;
+                    }
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -694,6 +1048,26 @@ impl Suite {
                     ));
                 }
             }
+            Fault::Dns {
+                nodes,
+                peers,
+                mode,
+                delay_ms,
+            } => {
+                self.check_targets(text, nodes, &key("nodes"))?;
+                if let Some(p) = peers {
+                    self.check_targets(text, p, &key("peers"))?;
+                }
+                let slow = *mode == crate::fault::DnsMode::Slow;
+                if slow != delay_ms.is_some() {
+                    return Err(self.err_at(
+                        text,
+                        &key(if slow { "mode" } else { "delay_ms" }),
+                        "dns: delay_ms goes with mode = \"slow\", and only with it".into(),
+                        "e.g. fault = { kind = \"dns\", nodes = \"n3\", mode = \"slow\", delay_ms = 3000 }",
+                    ));
+                }
+            }
             Fault::PhantomPeer { as_node } => {
                 let n = self.cluster.nodes;
                 if let Some(a) = as_node
@@ -709,6 +1083,73 @@ impl Suite {
             }
         }
         Ok(())
+    }
+
+    /// What this suite asks for that the harness cannot run yet for its flavor (it
+    /// validates, but a run refuses it up front with this reason), or `None`.
+    ///
+    /// ```
+    /// use nacos_chaos::scenario::Suite;
+    /// let s = Suite::parse("x.toml", "name = \"d\"\n[cluster]\nflavor = \"official\"\n\
+    ///     [versions]\nfrom = [\"2.4.1\"]\n[[steps]]\naction = \"start\"\n\
+    ///     [[steps]]\naction = \"scale_out\"\n").unwrap();
+    /// assert!(s.not_implemented().unwrap().contains("scale_out"));
+    /// ```
+    pub fn not_implemented(&self) -> Option<String> {
+        let flavor = self.cluster.flavor;
+        if !self.cluster.node.is_empty() {
+            return Some("per-node identity ([[cluster.node]])".into());
+        }
+        for (i, s) in self.steps.iter().enumerate() {
+            let n = i + 1;
+            match s.get_ref() {
+                Step::Fault { fault, .. }
+                    if fault.kind() != crate::fault::FaultKind::Dns
+                        && flavor == FlavorKind::Official
+                        && !self.steps[..i]
+                            .iter()
+                            .any(|s| matches!(s.get_ref(), Step::Start { .. })) =>
+                {
+                    return Some(format!(
+                        "step {n}: a fault active while the nodes boot on the official flavor"
+                    ));
+                }
+                Step::Fault { fault, .. } if fault.kind() == crate::fault::FaultKind::Dns => {
+                    return Some(format!("step {n}: the dns fault"));
+                }
+                Step::Start {
+                    nodes,
+                    order,
+                    stagger,
+                    may_fail,
+                    ..
+                } if flavor == FlavorKind::Official
+                    && (nodes.is_some() || order.is_some() || stagger.is_some() || *may_fail) =>
+                {
+                    return Some(format!(
+                        "step {n}: start with nodes/order/stagger/may_fail on the official flavor"
+                    ));
+                }
+                Step::StartNode { .. }
+                | Step::ScaleOut { .. }
+                | Step::ScaleIn { .. }
+                | Step::Replace { .. }
+                | Step::Admin { .. }
+                    if flavor == FlavorKind::Official =>
+                {
+                    let action = toml::Value::try_from(s.get_ref())
+                        .ok()
+                        .and_then(|v| v.get("action").and_then(|a| a.as_str()).map(String::from))
+                        .unwrap_or_default();
+                    return Some(format!("step {n}: {action} on the official flavor"));
+                }
+                Step::Admin { op, .. } if op == "join_node" => {
+                    return Some(format!("step {n}: admin op join_node"));
+                }
+                _ => {}
+            }
+        }
+        None
     }
 
     /// `versions.from` or `versions.to`.

@@ -420,7 +420,11 @@ async fn final_reads_once(
     // Every service a persistent instance was registered into (HTTP and SDK probes).
     let services = distinct_keys(history, OpKind::RegisterPersistent);
     let mut out = vec![];
-    for ep in endpoints(cluster) {
+    // Nodes that are not members (scaled in, or never started) hold nothing to read back.
+    for ep in endpoints(cluster)
+        .into_iter()
+        .filter(|e| cluster.is_configured(&e.node))
+    {
         let mut reqs: Vec<Request> = keys
             .iter()
             .map(|k| Request {
