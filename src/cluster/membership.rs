@@ -43,13 +43,7 @@ impl BootFaults<'_> {
                 continue;
             }
             let id = self.nemesis.apply(cluster, &f).await?;
-            let proof = self
-                .nemesis
-                .windows()
-                .into_iter()
-                .find(|w| w.id == id)
-                .map(|w| w.proof.join("; "))
-                .unwrap_or_default();
+            let proof = self.nemesis.proof_of(&id);
             self.applied.push(format!(
                 "{id} {} applied as {after} came up: {proof}",
                 f.kind()

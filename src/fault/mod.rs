@@ -511,4 +511,14 @@ impl Nemesis {
         w.sort_by_key(|w| w.start_ms);
         w
     }
+
+    /// The read-back recorded when fault `id` was applied, one line (empty for an unknown id).
+    pub fn proof_of(&self, id: &str) -> String {
+        self.done
+            .iter()
+            .chain(self.active.iter().map(|a| &a.window))
+            .find(|w| w.id == id)
+            .map(|w| w.proof.join("; "))
+            .unwrap_or_default()
+    }
 }

@@ -341,13 +341,7 @@ pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> R
         Step::Fault { fault, duration } => {
             let id = ctx.nemesis.apply(cluster, fault).await?;
             refresh(ctx, cluster);
-            let proof = ctx
-                .nemesis
-                .windows()
-                .into_iter()
-                .find(|w| w.id == id)
-                .map(|w| w.proof.join("; "))
-                .unwrap_or_default();
+            let proof = ctx.nemesis.proof_of(&id);
             if let Some(d) = duration {
                 // Holding a fault for its duration is the experiment itself, not synchronisation.
                 tokio::time::sleep(*d).await;
