@@ -98,17 +98,6 @@ pub fn run_epoch(observations: &[Observation]) -> Option<SystemTime> {
         .min()
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
     let part = b.get(at..at + n)?;
     part.iter().all(u8::is_ascii_digit).then(|| {
@@ -175,7 +164,8 @@ pub fn log_line_time(line: &str, utc_offset_minutes: Option<i32>) -> Option<Syst
         Some(sign * (hh * 60 + mm))
     };
     let offset = zone(i).or_else(|| utc_offset_minutes.map(i64::from))?;
-    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec - offset * 60;
+    let secs =
+        crate::fault::days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec - offset * 60;
     let secs = u64::try_from(secs).ok()?;
     Some(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_nanos(nanos))
 }

@@ -9,9 +9,9 @@ use tracing::info;
 
 use super::bringup::joined;
 use super::observe::agreements;
-use super::{Cluster, LeaderReport, Node, NodeState, node_ip};
+use super::{Cluster, LeaderReport, NodeState};
 use crate::error::{Error, Result};
-use crate::flavor::{FlavorKind, NodeIdentity, Role};
+use crate::flavor::{FlavorKind, Role};
 
 /// Faults the suite put before `start`: each is applied as soon as every node it names is up
 /// (see [`crate::fault::Fault::boot_targets`]), by this nemesis; what each application proved
@@ -271,33 +271,12 @@ impl Cluster {
     /// Add node `n<N+1>` with a fresh volume (not started); joining flavors join the leader.
     pub async fn add_node(&mut self) -> Result<usize> {
         let index = self.nodes.len() + 1;
-        let identity = NodeIdentity {
-            index,
-            hostname: format!("n{index}"),
-            ip: node_ip(&self.network, self.generation, index),
-        };
-        let volume = format!("nchaos-{}-n{index}-data", self.engine.run_id());
-        self.engine
-            .create_volume(&volume, &identity.hostname)
-            .await?;
         let join = if self.flavor().capabilities().joins {
             Some(self.leader_index().await.unwrap_or(1))
         } else {
             None
         };
-        self.nodes.push(Node {
-            original: identity.clone(),
-            identity,
-            container_name: format!("nchaos-{}-n{index}", self.engine.run_id()),
-            container_id: None,
-            volume,
-            version: self.spec.version.clone(),
-            http_port: None,
-            grpc_port: None,
-            state: NodeState::Absent,
-            join,
-            extra_env: vec![],
-        });
+        self.add_absent_node(index, self.generation, join).await?;
         Ok(index)
     }
 

@@ -199,37 +199,48 @@ impl Cluster {
             spec,
         };
         for index in 1..=cluster.spec.nodes {
-            let identity = NodeIdentity {
-                index,
-                hostname: format!("n{index}"),
-                ip: node_ip(&cluster.network, 0, index),
-            };
-            let volume = format!("nchaos-{}-n{index}-data", cluster.engine.run_id());
-            if let Err(e) = cluster
-                .engine
-                .create_volume(&volume, &identity.hostname)
-                .await
-            {
+            // Joining flavors: node 1 bootstraps, the others join it.
+            let join = (cluster.flavor().capabilities().joins && index > 1).then_some(1);
+            if let Err(e) = cluster.add_absent_node(index, 0, join).await {
                 warn!(error = %e, "volume creation failed; cleaning up");
                 return Err(e);
             }
-            cluster.nodes.push(Node {
-                original: identity.clone(),
-                identity,
-                container_name: format!("nchaos-{}-n{index}", cluster.engine.run_id()),
-                container_id: None,
-                volume,
-                version: cluster.spec.version.clone(),
-                http_port: None,
-                grpc_port: None,
-                state: NodeState::Absent,
-                // Joining flavors: node 1 bootstraps, the others join it.
-                join: (cluster.flavor().capabilities().joins && index > 1).then_some(1),
-                extra_env: vec![],
-            });
         }
         info!(run = cluster.run_id(), subnet = %cluster.network.subnet(), "cluster created");
         Ok(cluster)
+    }
+
+    /// Record node `n<index>` (not started) with a fresh labelled volume, at the address of
+    /// network generation `generation`; `join` names the node it joins, for joining flavors.
+    pub(crate) async fn add_absent_node(
+        &mut self,
+        index: usize,
+        generation: u8,
+        join: Option<usize>,
+    ) -> Result<()> {
+        let identity = NodeIdentity {
+            index,
+            hostname: format!("n{index}"),
+            ip: node_ip(&self.network, generation, index),
+        };
+        let volume = format!("nchaos-{}-n{index}-data", self.engine.run_id());
+        self.engine
+            .create_volume(&volume, &identity.hostname)
+            .await?;
+        self.nodes.push(Node {
+            original: identity.clone(),
+            identity,
+            container_name: format!("nchaos-{}-n{index}", self.engine.run_id()),
+            container_id: None,
+            volume,
+            version: self.spec.version.clone(),
+            http_port: None,
+            grpc_port: None,
+            state: NodeState::Absent,
+            join,
+            extra_env: vec![],
+        });
+        Ok(())
     }
 
     /// Create, start every node, and wait until all are voting members under one leader.

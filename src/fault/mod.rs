@@ -24,6 +24,7 @@ mod rtt;
 mod targets;
 mod window;
 
+pub(crate) use clock::days_from_civil;
 pub use clock::{clock_offset_s, parse_http_date};
 pub use kind::FaultKind;
 pub use network::NetOptions;
