@@ -110,15 +110,7 @@ mod tests {
     use crate::flavor::GroupView;
 
     fn view(role: Role, leader: Option<&str>, term: u64) -> GroupView {
-        GroupView {
-            group: "g".into(),
-            role,
-            term: Some(term),
-            leader: leader.map(String::from),
-            members: vec![],
-            learners: vec![],
-            discarded_leader: None,
-        }
+        crate::check::testkit::view("g", role, Some(term), leader, &[])
     }
 
     fn node(i: usize, v: Option<GroupView>) -> NodeObservation {
