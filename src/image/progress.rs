@@ -96,9 +96,11 @@ impl BuildProgress {
         }
     }
 
-    /// The total, once the crate's lock file is on disk.
+    /// The total, read once at the first compiled crate (cargo unpacks the crate, lock
+    /// included, before it compiles anything); no lock then means no total, not a rescan
+    /// of the registry on every crate.
     fn total(&mut self, crate_name: &str) -> Option<u64> {
-        if self.total.is_none() {
+        if self.done == 1 {
             self.total = find_lock(&cargo_home(), crate_name, &self.version)
                 .and_then(|p| std::fs::read_to_string(p).ok())
                 .map(|l| lock_package_count(&l))
