@@ -9,13 +9,15 @@
 //! # Ok(()) }
 //! ```
 
+mod build_profile;
 mod progress;
 mod rnacos;
 pub mod rootfs;
 mod tools;
 
+pub use build_profile::{BuildProfile, PROFILE_ENV};
 pub use progress::{BuildProgress, LINE_EVERY, cargo_home, eta, find_lock, lock_package_count};
-pub use rnacos::{FAKETIME_LIB, ensure_rnacos, rnacos_binary};
+pub use rnacos::{FAKETIME_LIB, ensure_rnacos, ensure_rnacos_with, rnacos_binary};
 pub use tools::{TOOLS_REPO, ensure_tools, netem_binary};
 
 use std::path::PathBuf;

@@ -1,6 +1,7 @@
-//! r-nacos images: `cargo install rnacos --version V --locked` into a cache keyed by version,
-//! then the binary and its shared libraries onto `scratch`. First use builds (minutes on two
-//! cores); later uses reuse the cached binary and the local image.
+//! r-nacos images: `cargo install rnacos --version V --locked` into a cache keyed by build
+//! profile and version, then the binary and its shared libraries onto `scratch`. First use
+//! builds (minutes on two cores; every version shares one target dir per profile, so common
+//! dependencies compile once); later uses reuse the cached binary and the local image.
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -11,7 +12,7 @@ use tokio::process::Command;
 use tracing::info;
 
 use super::rootfs::Rootfs;
-use super::{RNACOS_REPO, build_from_context, cache_dir};
+use super::{BuildProfile, RNACOS_REPO, build_from_context, cache_dir};
 use crate::docker::Engine;
 use crate::error::{Error, Result};
 
@@ -35,36 +36,38 @@ const RECIPE: &str = "2";
 /// Where libfaketime lives (host and image); present in the image when the host has it.
 pub const FAKETIME_LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
-/// The recipe label: changes when the recipe does or when the host gains libfaketime.
-fn recipe() -> String {
+/// The recipe label: changes when the recipe or the build profile does, or when the host
+/// gains libfaketime.
+fn recipe(profile: BuildProfile) -> String {
     let ft = if std::path::Path::new(FAKETIME_LIB).exists() {
         "+faketime"
     } else {
         ""
     };
-    format!("{RECIPE}{ft}")
+    format!("{RECIPE}{ft}+{profile}")
 }
 
-/// Where the cached binary for a version lives.
+/// Where the cached binary for a build profile and version lives.
 ///
 /// ```
-/// let p = nacos_chaos::image::rnacos_binary("0.8.8").unwrap();
-/// assert!(p.ends_with("rnacos/0.8.8/bin/rnacos"));
+/// use nacos_chaos::image::{BuildProfile, rnacos_binary};
+/// let p = rnacos_binary(BuildProfile::Fast, "0.8.8").unwrap();
+/// assert!(p.ends_with("rnacos/fast/0.8.8/bin/rnacos"));
 /// ```
-pub fn rnacos_binary(version: &str) -> Result<PathBuf> {
+pub fn rnacos_binary(profile: BuildProfile, version: &str) -> Result<PathBuf> {
     let v = check_version(version)?;
-    Ok(cache_dir()
-        .join("rnacos")
-        .join(v)
-        .join("bin")
-        .join("rnacos"))
+    Ok(profile_dir(profile).join(v).join("bin").join("rnacos"))
+}
+
+fn profile_dir(profile: BuildProfile) -> PathBuf {
+    cache_dir().join("rnacos").join(profile.name())
 }
 
 /// Install with the crate's own lock file; if that no longer compiles on this toolchain
 /// (old releases pin crates such as `time` 0.3.34 that newer rustc rejects), retry once
 /// without `--locked`, resolving semver-compatible newer dependencies — and say so.
-async fn cargo_install(version: &str) -> Result<PathBuf> {
-    match cargo_install_with(version, true).await {
+async fn cargo_install(profile: BuildProfile, version: &str) -> Result<PathBuf> {
+    match cargo_install_with(profile, version, true).await {
         Ok(bin) => Ok(bin),
         Err(Error::ImageBuild { detail, .. }) if detail.contains("could not compile") => {
             tracing::warn!(
@@ -72,20 +75,23 @@ async fn cargo_install(version: &str) -> Result<PathBuf> {
                 "rnacos {version} does not compile with its own Cargo.lock on this toolchain; \
                  retrying without --locked (newer semver-compatible dependencies)"
             );
-            cargo_install_with(version, false).await
+            cargo_install_with(profile, version, false).await
         }
         Err(e) => Err(e),
     }
 }
 
-async fn cargo_install_with(version: &str, locked: bool) -> Result<PathBuf> {
-    let bin = rnacos_binary(version)?;
-    let root = cache_dir().join("rnacos").join(version);
-    let target = cache_dir().join("rnacos").join(format!("target-{version}"));
+async fn cargo_install_with(profile: BuildProfile, version: &str, locked: bool) -> Result<PathBuf> {
+    let bin = rnacos_binary(profile, version)?;
+    let root = profile_dir(profile).join(version);
+    // One target dir per profile, shared by every version: dependencies that two versions
+    // lock at the same version compile once (cargo serialises builds on the dir's lock).
+    let target = profile_dir(profile).join("target");
     std::fs::create_dir_all(&root).map_err(|e| Error::io("create", &root, e))?;
     info!(
         version,
-        "building r-nacos from crates.io (cargo install --locked); this takes ~5-12 min on 2 cores"
+        %profile,
+        "building r-nacos from crates.io (cargo install --locked); this takes ~3-12 min on 2 cores"
     );
     let started = Instant::now();
     let mut args = vec!["install", "rnacos", "--version", version];
@@ -97,6 +103,7 @@ async fn cargo_install_with(version: &str, locked: bool) -> Result<PathBuf> {
         .args(&args)
         .arg(&root)
         .env("CARGO_TARGET_DIR", &target)
+        .envs(profile.cargo_env())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -142,17 +149,28 @@ async fn cargo_install_with(version: &str, locked: bool) -> Result<PathBuf> {
     Ok(bin)
 }
 
-/// Does `image` exist locally, built by the current recipe?
-async fn is_current(engine: &Engine, image: &str) -> Result<bool> {
+/// Does `image` exist locally, built by the current recipe and profile?
+async fn is_current(engine: &Engine, image: &str, profile: BuildProfile) -> Result<bool> {
     let label = engine.image_label(image, "io.nacos-chaos.recipe").await?;
-    Ok(label.as_deref() == Some(recipe().as_str()))
+    Ok(label.as_deref() == Some(recipe(profile).as_str()))
 }
 
-/// Make sure `nacos-chaos/rnacos:<version>` exists locally, building it if needed.
+/// Make sure `nacos-chaos/rnacos:<version>` exists locally, built with the profile that
+/// `$NACOS_CHAOS_RNACOS_BUILD` names (default `fast`), building it if needed.
 pub async fn ensure_rnacos(engine: &Engine, version: &str) -> Result<String> {
+    ensure_rnacos_with(engine, BuildProfile::from_env()?, version).await
+}
+
+/// Make sure `nacos-chaos/rnacos:<version>` exists locally, built with `profile`. Switching
+/// profile repackages the image from that profile's cached binary (seconds once built).
+pub async fn ensure_rnacos_with(
+    engine: &Engine,
+    profile: BuildProfile,
+    version: &str,
+) -> Result<String> {
     let version = check_version(version)?;
     let image = format!("{RNACOS_REPO}:{version}");
-    if is_current(engine, &image).await? {
+    if is_current(engine, &image, profile).await? {
         return Ok(image);
     }
     // One build per version at a time, across processes (tests run in parallel).
@@ -166,14 +184,14 @@ pub async fn ensure_rnacos(engine: &Engine, version: &str) -> Result<String> {
         .map_err(|e| Error::Config(format!("lock task: {e}")))?
         .map_err(|e| Error::io("lock", &lock_path, e))?;
     // Another process may have built it while this one waited for the lock.
-    if is_current(engine, &image).await? {
+    if is_current(engine, &image, profile).await? {
         return Ok(image);
     }
-    let bin = rnacos_binary(version)?;
+    let bin = rnacos_binary(profile, version)?;
     let bin = if bin.exists() {
         bin
     } else {
-        cargo_install(version).await?
+        cargo_install(profile, version).await?
     };
     let mut fs = Rootfs::default();
     fs.add_binary(&bin, "/usr/local/bin/rnacos")
@@ -193,11 +211,12 @@ pub async fn ensure_rnacos(engine: &Engine, version: &str) -> Result<String> {
                 fix: "reinstall libfaketime or remove it from the host".into(),
             })?;
     }
-    let recipe = recipe();
+    let recipe = recipe(profile);
     let dockerfile = format!(
         "FROM scratch\nCOPY rootfs/ /\n\
          ENV LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu\n\
-         LABEL io.nacos-chaos.image=rnacos io.nacos-chaos.version={version} io.nacos-chaos.recipe={recipe}\n\
+         LABEL io.nacos-chaos.image=rnacos io.nacos-chaos.version={version} io.nacos-chaos.recipe={recipe} \
+         io.nacos-chaos.build-profile={profile}\n\
          WORKDIR /data\nENTRYPOINT [\"/usr/local/bin/rnacos\"]\n"
     );
     let ctx = fs.build_context(&dockerfile)?;
