@@ -15,6 +15,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod check;
 pub mod cluster;
 pub mod docker;

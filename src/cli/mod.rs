@@ -1,5 +1,6 @@
 //! Command-line interface. Errors are reported with anyhow at this edge.
 
+mod bench_cmd;
 mod cluster_cmd;
 mod rehearse_cmd;
 mod report_cmd;
@@ -190,6 +191,13 @@ enum Command {
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
     },
+    /// Measure speed and memory: scenario overhead, matrix throughput, clusters at once,
+    /// verdicts per r-nacos build profile (Markdown tables; see benches/README.md).
+    Bench {
+        /// What to measure.
+        #[command(subcommand)]
+        what: bench_cmd::BenchWhat,
+    },
     /// Build (or check) the images a flavor and version need.
     Image {
         #[command(flatten)]
@@ -271,6 +279,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Down { run } => cluster_cmd::gc(Some(run), false).await,
         Command::Gc { run, dry_run } => cluster_cmd::gc(run, dry_run).await,
         Command::Image { cluster } => cluster_cmd::image(cluster).await,
+        Command::Bench { what } => bench_cmd::bench(what).await,
         Command::Run {
             suite,
             from,

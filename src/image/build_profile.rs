@@ -38,7 +38,28 @@ pub enum BuildProfile {
     Release,
 }
 
+/// A profile set by the program itself (`nacos-chaos bench verdicts` switches builds
+/// between batches); it wins over the environment.
+static CHOSEN: std::sync::RwLock<Option<BuildProfile>> = std::sync::RwLock::new(None);
+
 impl BuildProfile {
+    /// The profile in force: one [`BuildProfile::choose`] set, else
+    /// `$NACOS_CHAOS_RNACOS_BUILD`, else `fast`.
+    pub fn current() -> Result<Self> {
+        match CHOSEN.read().map(|c| *c) {
+            Ok(Some(p)) => Ok(p),
+            _ => Self::from_env(),
+        }
+    }
+
+    /// Make `profile` the one in force for this process (`None`: back to the environment).
+    /// Images already built are repackaged from that profile's cached binary on next use.
+    pub fn choose(profile: Option<BuildProfile>) {
+        if let Ok(mut c) = CHOSEN.write() {
+            *c = profile;
+        }
+    }
+
     /// The profile chosen by `$NACOS_CHAOS_RNACOS_BUILD` (default `fast`).
     pub fn from_env() -> Result<Self> {
         match std::env::var(PROFILE_ENV) {

@@ -155,10 +155,11 @@ async fn is_current(engine: &Engine, image: &str, profile: BuildProfile) -> Resu
     Ok(label.as_deref() == Some(recipe(profile).as_str()))
 }
 
-/// Make sure `nacos-chaos/rnacos:<version>` exists locally, built with the profile that
-/// `$NACOS_CHAOS_RNACOS_BUILD` names (default `fast`), building it if needed.
+/// Make sure `nacos-chaos/rnacos:<version>` exists locally, built with the profile in force
+/// ([`BuildProfile::current`]: `$NACOS_CHAOS_RNACOS_BUILD`, default `fast`), building it if
+/// needed.
 pub async fn ensure_rnacos(engine: &Engine, version: &str) -> Result<String> {
-    ensure_rnacos_with(engine, BuildProfile::from_env()?, version).await
+    ensure_rnacos_with(engine, BuildProfile::current()?, version).await
 }
 
 /// Make sure `nacos-chaos/rnacos:<version>` exists locally, built with `profile`. Switching
