@@ -84,7 +84,10 @@ mod tests {
 
     #[test]
     fn tables_have_one_row_per_figure_and_units_round() {
-        let t = table(&[Figure::new("a", "1", "2", "3"), Figure::new("b", "-", "4", "-")]);
+        let t = table(&[
+            Figure::new("a", "1", "2", "3"),
+            Figure::new("b", "-", "4", "-"),
+        ]);
         assert_eq!(t.lines().count(), 4, "{t}");
         assert_eq!(secs(1_250), "1.2 s");
         assert_eq!(mib(3 * 1024 * 1024 + 600 * 1024), "4 MiB");

@@ -175,7 +175,11 @@ async fn overhead(mut suites: Vec<PathBuf>, results: &Path) -> Result<ExitCode> 
             secs(b.bringup_ms),
             secs(b.declared_ms),
             secs(b.overhead_ms()),
-            if r.as_expected() { "AS EXPECTED" } else { "NOT AS EXPECTED" }
+            if r.as_expected() {
+                "AS EXPECTED"
+            } else {
+                "NOT AS EXPECTED"
+            }
         ));
         ok &= r.as_expected();
     }
@@ -207,7 +211,10 @@ async fn throughput(suites: &[PathBuf], jobs: &[usize], results: &Path) -> Resul
             mib(m.peak_container_bytes),
             moved.len(),
             jobs[0],
-            moved.iter().map(|f| format!("\n  - {f}")).collect::<String>()
+            moved
+                .iter()
+                .map(|f| format!("\n  - {f}"))
+                .collect::<String>()
         ));
     }
     emit("Matrix throughput", &rows, &notes, &o.results)?;
@@ -282,7 +289,10 @@ async fn verdicts(
             "{b}: {} run(s) in {}{}",
             m.records.len(),
             secs(m.wall.as_millis() as u64),
-            moved.iter().map(|f| format!("\n  - {f}")).collect::<String>()
+            moved
+                .iter()
+                .map(|f| format!("\n  - {f}"))
+                .collect::<String>()
         ));
     }
     emit("Verdicts per r-nacos build", &rows, &notes, &o.results)?;

@@ -544,6 +544,12 @@ pub trait Flavor: Send + Sync + fmt::Debug {
     fn confirm_leaders(&self, _nodes: &mut [crate::cluster::observe::NodeObservation]) {}
     /// What this flavor supports.
     fn capabilities(&self) -> Capabilities;
+    /// The longest a Raft group of this version can take to elect a leader and make it known
+    /// once nothing stops it: how long nothing may change before waiting longer is pointless
+    /// (final reads stop waiting for agreement after this much stillness). Default: 10 s.
+    fn election_window(&self, _version: &str) -> std::time::Duration {
+        std::time::Duration::from_secs(10)
+    }
     /// The file (absolute path in the container) holding the membership a node of this
     /// version boots with, if it is kept apart from the Raft log and this flavor can read
     /// it while the node runs. `None` where membership lives in the log itself (JRaft), so

@@ -362,6 +362,12 @@ impl Flavor for RNacos {
             .cut()
     }
 
+    /// r-nacos's Raft elects after 2500–5000 ms without a heartbeat (`src/starter.rs` at
+    /// v0.7.3: `election_timeout_min(2500)`, `election_timeout_max(5000)`; heartbeat 1000 ms).
+    fn election_window(&self, _version: &str) -> std::time::Duration {
+        std::time::Duration::from_millis(5000)
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             raft_config: true,

@@ -9,14 +9,16 @@
 //! # }
 //! ```
 
+mod final_reads;
 mod history;
 mod probe;
 mod runner;
 #[cfg(feature = "grpc-probe")]
 mod sdk;
 
+pub use final_reads::final_reads;
 pub use history::{FinalRead, History, Op, OpKind, Outcome};
 pub use probe::{GROUP, KeySpace, Request, SERVICE, Writer, classify, next_request, send};
-pub use runner::{Endpoint, Workload, WorkloadSpec, endpoints, final_reads};
+pub use runner::{Endpoint, Workload, WorkloadSpec, endpoints};
 #[cfg(feature = "grpc-probe")]
 pub use sdk::{SDK_CLIENT, SdkClients, classify_sdk_error, sdk_service};

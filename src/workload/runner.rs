@@ -9,11 +9,10 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::history::{FinalRead, History, Op, OpKind, Outcome};
-use super::probe::{KeySpace, Request, SERVICE, Writer, next_request, send};
+use super::history::{History, Op, OpKind};
+use super::probe::{KeySpace, SERVICE, Writer, next_request, send};
 use crate::cluster::{Cluster, NodeState};
 use crate::flavor::ApiPaths;
-use crate::poll::Poll;
 
 /// The HTTP probe's key space (the SDK probe has its own).
 const HTTP_KEYS: KeySpace<'static> = KeySpace {
@@ -361,114 +360,6 @@ async fn node_loop(ctx: Ctx, period: Duration) {
             h.push(op);
         }
     }
-}
-
-/// Interval between rounds of [`final_reads`] (each round reads every key from every node).
-const FINAL_READ_EVERY: Duration = Duration::from_millis(500);
-
-/// After heal: read every written config key and the probe service from every node,
-/// repeating (every 500 ms, up to `settle`) until all nodes agree — replication lag is not
-/// loss. Returns the last round.
-pub async fn final_reads(
-    cluster: &Cluster,
-    history: &History,
-    timeout: Duration,
-    settle: Duration,
-) -> Vec<FinalRead> {
-    let mut poll = Poll::new("nodes to agree on every read", settle).every(FINAL_READ_EVERY);
-    loop {
-        let round = final_reads_once(cluster, history, timeout).await;
-        if agree(&round) || poll.next(String::new()).await.is_err() {
-            return round;
-        }
-    }
-}
-
-fn agree(reads: &[FinalRead]) -> bool {
-    use std::collections::BTreeMap;
-    let mut by_key: BTreeMap<(&str, OpKind), Vec<Option<Vec<String>>>> = BTreeMap::new();
-    for r in reads {
-        let mut v = r.values.clone();
-        if let Some(v) = v.as_mut() {
-            v.sort();
-        }
-        by_key.entry((r.key.as_str(), r.kind)).or_default().push(v);
-    }
-    by_key
-        .values()
-        .all(|vs| vs.iter().all(|v| v.is_some() && v == &vs[0]))
-}
-
-/// The distinct keys operations of one kind touched, sorted.
-fn distinct_keys(history: &History, kind: OpKind) -> Vec<String> {
-    let set: std::collections::BTreeSet<&str> = history
-        .ops
-        .iter()
-        .filter(|o| o.kind == kind)
-        .map(|o| o.key.as_str())
-        .collect();
-    set.into_iter().map(String::from).collect()
-}
-
-async fn final_reads_once(
-    cluster: &Cluster,
-    history: &History,
-    timeout: Duration,
-) -> Vec<FinalRead> {
-    let api = cluster.flavor().api(&cluster.spec().version);
-    let keys = distinct_keys(history, OpKind::PublishConfig);
-    // Every service a persistent instance was registered into (HTTP and SDK probes).
-    let services = distinct_keys(history, OpKind::RegisterPersistent);
-    let mut out = vec![];
-    // Nodes that are not members (scaled in, or never started) hold nothing to read back.
-    for ep in endpoints(cluster)
-        .into_iter()
-        .filter(|e| cluster.is_configured(&e.node))
-    {
-        let mut reqs: Vec<Request> = keys
-            .iter()
-            .map(|k| Request {
-                kind: OpKind::GetConfig,
-                key: k.clone(),
-                value: None,
-            })
-            .collect();
-        reqs.extend(services.iter().map(|s| Request {
-            kind: OpKind::ListInstances,
-            key: s.clone(),
-            value: None,
-        }));
-        for r in reqs {
-            let (values, error) = match &ep.base {
-                None => (None, Some("node not running".to_string())),
-                Some(base) => {
-                    let op = send(
-                        cluster.http(),
-                        base,
-                        &api,
-                        &ep.node,
-                        &r,
-                        cluster.epoch(),
-                        timeout,
-                    )
-                    .await;
-                    if op.outcome == Outcome::Ok {
-                        (op.read, None)
-                    } else {
-                        (None, op.error)
-                    }
-                }
-            };
-            out.push(FinalRead {
-                node: ep.node.clone(),
-                key: r.key,
-                kind: r.kind,
-                values,
-                error,
-            });
-        }
-    }
-    out
 }
 
 #[cfg(test)]

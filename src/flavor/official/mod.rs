@@ -239,6 +239,14 @@ impl Flavor for Official {
         live::confirm_leaders(nodes);
     }
 
+    /// JRaft's election timeout is clamped to at least 5000 ms (`JRaftServer.init` at 2.4.1),
+    /// randomised by up to `max_election_delay_ms` (1000), and peers learn the new leader
+    /// when their route table refreshes, every `electionTimeout + rand(0..5000)` ms
+    /// (`JRaftServer.refreshRouteTable` at 2.4.1): 11 s in all with default tuning.
+    fn election_window(&self, _version: &str) -> std::time::Duration {
+        std::time::Duration::from_secs(11)
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             raft_config: true,
