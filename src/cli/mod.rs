@@ -102,9 +102,9 @@ enum Command {
         /// (a case whose verdicts flip is UNSTABLE and fails the run).
         #[arg(long, default_value_t = 1)]
         repeat: u32,
-        /// Clusters running at once.
-        #[arg(long, default_value_t = 1)]
-        jobs: usize,
+        /// Clusters running at once (with --repeat): a count, or `auto` (from cores and memory).
+        #[arg(long, default_value = "1")]
+        jobs: nacos_chaos::scenario::Jobs,
         /// Results root.
         #[arg(long, default_value = "results")]
         results: PathBuf,
@@ -129,9 +129,10 @@ enum Command {
         /// Run each case N times on fresh clusters and write a stability table.
         #[arg(long, default_value_t = 1)]
         repeat: u32,
-        /// Clusters running at once.
-        #[arg(long, default_value_t = 2)]
-        jobs: usize,
+        /// Clusters running at once: a count, or `auto` (from cores and memory; see
+        /// benches/README.md for the measured knee).
+        #[arg(long, default_value = "auto")]
+        jobs: nacos_chaos::scenario::Jobs,
         /// Run only shard i of n (e.g. 1/4) for CI fan-out.
         #[arg(long)]
         shard: Option<String>,
@@ -290,7 +291,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             registry,
             run_id,
         } => {
-            scenario_cmd::run_suite(suite, from, to, repeat, jobs, results, registry, run_id).await
+            scenario_cmd::run_suite(suite, from, to, repeat, jobs.resolve(), results, registry, run_id)
+                .await
         }
         Command::Matrix {
             suites,
@@ -301,7 +303,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             shard,
             results,
             registry,
-        } => scenario_cmd::matrix(suites, from, to, repeat, jobs, shard, results, registry).await,
+        } => {
+            let jobs = jobs.resolve();
+            scenario_cmd::matrix(suites, from, to, repeat, jobs, shard, results, registry).await
+        }
         Command::Merge { dirs, out } => scenario_cmd::merge(dirs, out),
         Command::Report { dirs } => report_cmd::report(dirs),
         Command::Validate {

@@ -2,6 +2,7 @@
 //! cluster, and the version matrix.
 
 mod batch;
+pub mod jobs;
 mod locate;
 mod render;
 mod repro;
@@ -10,6 +11,7 @@ mod steps;
 mod suite;
 
 pub use batch::{Case, aborted, expand, run_all, shard};
+pub use jobs::Jobs;
 pub use render::{
     PLACEHOLDER_NOTE, RenderedFile, RenderedNode, RenderedSuite, RenderedVersion, render,
 };
