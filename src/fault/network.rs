@@ -392,3 +392,26 @@ pub(super) async fn heal(
     }
     Ok(proof)
 }
+
+/// Heals a network fault: removes its helpers and every harness rule/qdisc in `nodes`.
+#[derive(Debug)]
+pub(super) struct NetHeal {
+    nodes: Vec<usize>,
+    helpers: Vec<String>,
+}
+
+impl NetHeal {
+    pub(super) fn new(nodes: Vec<usize>, helpers: Vec<String>) -> Self {
+        NetHeal { nodes, helpers }
+    }
+}
+
+impl super::inject::Heal for NetHeal {
+    fn heal<'a>(
+        &'a self,
+        cluster: &'a mut Cluster,
+        net: &'a NetOptions,
+    ) -> futures_util::future::BoxFuture<'a, Result<Vec<String>>> {
+        Box::pin(heal(cluster, &self.nodes, &self.helpers, net))
+    }
+}
