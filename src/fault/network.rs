@@ -71,7 +71,7 @@ fn helper_req(
 }
 
 /// Run a one-shot script in node's namespace; error with its output if it fails.
-async fn run(
+pub(super) async fn run(
     cluster: &Cluster,
     node: usize,
     what: &str,

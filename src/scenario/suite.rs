@@ -986,9 +986,14 @@ impl Suite {
         for (i, s) in self.steps.iter().enumerate() {
             let n = i + 1;
             match s.get_ref() {
-                Step::Fault { fault, .. }
-                    if fault.kind() != crate::fault::FaultKind::Dns
-                        && flavor == FlavorKind::Official
+                Step::Fault {
+                    fault: Fault::Dns(d),
+                    ..
+                } if d.mode != crate::fault::DnsMode::Unresolvable => {
+                    return Some(format!("step {n}: the dns fault with mode = {:?}", d.mode));
+                }
+                Step::Fault { .. }
+                    if flavor == FlavorKind::Official
                         && !self.steps[..i]
                             .iter()
                             .any(|s| matches!(s.get_ref(), Step::Start { .. })) =>
@@ -996,9 +1001,6 @@ impl Suite {
                     return Some(format!(
                         "step {n}: a fault active while the nodes boot on the official flavor"
                     ));
-                }
-                Step::Fault { fault, .. } if fault.kind() == crate::fault::FaultKind::Dns => {
-                    return Some(format!("step {n}: the dns fault"));
                 }
                 Step::Start {
                     nodes,
