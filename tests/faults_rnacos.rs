@@ -28,10 +28,10 @@ async fn whole_cluster_ip_change_with_data_kept_never_elects_a_leader() {
     nemesis
         .apply(
             &mut c,
-            &Fault::IpChange {
+            &Fault::IpChange(nacos_chaos::fault::IpChange {
                 nodes: Targets::All,
                 membership: MembershipPolicy::Follow,
-            },
+            }),
         )
         .await
         .expect("ip change applied and read back");
@@ -68,9 +68,9 @@ async fn control_full_restart_with_same_ips_elects_a_leader() {
     nemesis
         .apply(
             &mut c,
-            &Fault::Restart {
+            &Fault::Restart(nacos_chaos::fault::Restart {
                 nodes: Targets::All,
-            },
+            }),
         )
         .await
         .expect("restart");
@@ -92,13 +92,13 @@ async fn latency_is_measured_in_place_and_gone_after_heal() {
     let id = nemesis
         .apply(
             &mut c,
-            &Fault::Latency {
+            &Fault::Latency(nacos_chaos::fault::Latency {
                 nodes: Targets::Nodes(vec![1]),
                 delay_ms: 200,
                 jitter_ms: 20,
                 loss: 0.0,
                 peers: None,
-            },
+            }),
         )
         .await
         .expect("latency applied");
@@ -142,9 +142,9 @@ async fn isolating_the_leader_makes_the_majority_elect_a_new_one_and_heal_reunit
     let id = nemesis
         .apply(
             &mut c,
-            &Fault::Partition {
+            &Fault::Partition(nacos_chaos::fault::PartitionFault {
                 partition: Partition::Isolate(Targets::Leader),
-            },
+            }),
         )
         .await
         .expect("partition applied");
@@ -193,9 +193,9 @@ async fn a_fault_whose_helper_cannot_apply_it_fails_with_the_reason() {
     let err = nemesis
         .apply(
             &mut c,
-            &Fault::Partition {
+            &Fault::Partition(nacos_chaos::fault::PartitionFault {
                 partition: Partition::Isolate(Targets::Nodes(vec![1])),
-            },
+            }),
         )
         .await
         .expect_err("must fail");
@@ -209,13 +209,13 @@ async fn a_fault_whose_helper_cannot_apply_it_fails_with_the_reason() {
     let err = nemesis
         .apply(
             &mut c,
-            &Fault::Latency {
+            &Fault::Latency(nacos_chaos::fault::Latency {
                 nodes: Targets::Nodes(vec![2]),
                 delay_ms: 100,
                 jitter_ms: 0,
                 loss: 0.0,
                 peers: None,
-            },
+            }),
         )
         .await
         .expect_err("latency must fail too");
@@ -234,7 +234,10 @@ async fn a_phantom_peer_is_started_proven_and_removed() {
     };
     let mut nemesis = Nemesis::default();
     let id = nemesis
-        .apply(&mut c, &Fault::PhantomPeer { as_node: Some(2) })
+        .apply(
+            &mut c,
+            &Fault::PhantomPeer(nacos_chaos::fault::PhantomPeer { as_node: Some(2) }),
+        )
         .await
         .expect("phantom");
     let w = nemesis.windows().into_iter().find(|w| w.id == id).unwrap();
@@ -271,13 +274,13 @@ async fn peer_selective_latency_loss_bandwidth_and_one_way_partition_are_proven_
     let id = nemesis
         .apply(
             &mut c,
-            &Fault::Latency {
+            &Fault::Latency(nacos_chaos::fault::Latency {
                 nodes: Targets::Nodes(vec![1]),
                 delay_ms: 200,
                 jitter_ms: 0,
                 loss: 0.0,
                 peers: Some(Targets::Nodes(vec![2])),
-            },
+            }),
         )
         .await
         .expect("peer latency");
@@ -294,10 +297,10 @@ async fn peer_selective_latency_loss_bandwidth_and_one_way_partition_are_proven_
     let id = nemesis
         .apply(
             &mut c,
-            &Fault::Loss {
+            &Fault::Loss(nacos_chaos::fault::Loss {
                 nodes: Targets::Nodes(vec![1]),
                 probability: 0.5,
-            },
+            }),
         )
         .await
         .expect("loss");
@@ -314,10 +317,10 @@ async fn peer_selective_latency_loss_bandwidth_and_one_way_partition_are_proven_
     let id = nemesis
         .apply(
             &mut c,
-            &Fault::Bandwidth {
+            &Fault::Bandwidth(nacos_chaos::fault::Bandwidth {
                 nodes: Targets::Nodes(vec![3]),
                 rate_kbit: 512,
-            },
+            }),
         )
         .await
         .expect("bandwidth");
@@ -337,12 +340,12 @@ async fn peer_selective_latency_loss_bandwidth_and_one_way_partition_are_proven_
     let id = nemesis
         .apply(
             &mut c,
-            &Fault::Partition {
+            &Fault::Partition(nacos_chaos::fault::PartitionFault {
                 partition: Partition::OneWay {
                     from: Targets::Nodes(vec![1]),
                     to: Targets::Nodes(vec![2]),
                 },
-            },
+            }),
         )
         .await
         .expect("one-way partition");
@@ -376,10 +379,10 @@ async fn clock_skew_is_proven_by_the_date_header_and_healed() {
     let id = nemesis
         .apply(
             &mut c,
-            &Fault::ClockSkew {
+            &Fault::ClockSkew(nacos_chaos::fault::ClockSkew {
                 nodes: Targets::Nodes(vec![1]),
                 offset_s: 120,
-            },
+            }),
         )
         .await
         .expect("clock skew (the r-nacos image carries libfaketime when the host has it)");

@@ -21,10 +21,10 @@ async fn hostname_mode_cluster_survives_a_whole_cluster_ip_change() {
     nemesis
         .apply(
             &mut c,
-            &Fault::IpChange {
+            &Fault::IpChange(nacos_chaos::fault::IpChange {
                 nodes: Targets::All,
                 membership: MembershipPolicy::Follow,
-            },
+            }),
         )
         .await
         .expect("ip change");

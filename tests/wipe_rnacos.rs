@@ -20,9 +20,9 @@ async fn wiping_a_followers_raft_state_is_recorded_and_its_outcome_asserted() {
     nemesis
         .apply(
             &mut c,
-            &Fault::WipeRaft {
+            &Fault::WipeRaft(nacos_chaos::fault::WipeRaft {
                 nodes: Targets::Nodes(vec![3]),
-            },
+            }),
         )
         .await
         .expect("wipe");

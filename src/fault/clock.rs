@@ -163,3 +163,17 @@ pub(super) async fn reset(cluster: &mut Cluster, nodes: &[usize]) -> Result<Vec<
     }
     Ok(proof)
 }
+
+/// Heals `clock_skew`: resets the nodes' clocks.
+#[derive(Debug)]
+pub(super) struct ClockReset(pub Vec<usize>);
+
+impl super::inject::Heal for ClockReset {
+    fn heal<'a>(
+        &'a self,
+        cluster: &'a mut Cluster,
+        _: &'a super::NetOptions,
+    ) -> futures_util::future::BoxFuture<'a, Result<Vec<String>>> {
+        Box::pin(reset(cluster, &self.0))
+    }
+}

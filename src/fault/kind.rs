@@ -1,76 +1,11 @@
-//! Fault kinds by name, and what each does to a node's Raft state. The name a window
-//! records is the suite's `kind` tag (one table: [`FaultKind`]'s serde names), so checks
-//! that read a window's kind cannot drift from the faults that wrote it.
+//! Fault kinds by name, and what each does to a node's Raft state. [`FaultKind`] and its
+//! names are generated from the registry in `kinds/mod.rs` (the suite's `kind` tag), and its
+//! properties are each kind's [`Inject`](super::inject::Inject) constants, so checks that
+//! read a window's kind cannot drift from the faults that wrote it.
 
-use serde::{Deserialize, Serialize};
-
-/// The kind of a [`Fault`](super::Fault), as windows and reports name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FaultKind {
-    /// `ip_change`.
-    IpChange,
-    /// `latency`.
-    Latency,
-    /// `loss`.
-    Loss,
-    /// `bandwidth`.
-    Bandwidth,
-    /// `partition`.
-    Partition,
-    /// `kill`.
-    Kill,
-    /// `stop`.
-    Stop,
-    /// `pause`.
-    Pause,
-    /// `restart`.
-    Restart,
-    /// `wipe_raft`.
-    WipeRaft,
-    /// `snapshot_data`.
-    SnapshotData,
-    /// `restore_data` (records written before the names were unified say `restore_snapshot`).
-    #[serde(alias = "restore_snapshot")]
-    RestoreData,
-    /// `clone_data`.
-    CloneData,
-    /// `phantom_peer`.
-    PhantomPeer,
-    /// `clock_skew`.
-    ClockSkew,
-    /// `dns`.
-    Dns,
-}
+pub use super::kinds::FaultKind;
 
 impl FaultKind {
-    /// The name windows record (the suite's `kind` tag).
-    ///
-    /// ```
-    /// use nacos_chaos::fault::FaultKind;
-    /// assert_eq!(FaultKind::RestoreData.as_str(), "restore_data");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FaultKind::IpChange => "ip_change",
-            FaultKind::Latency => "latency",
-            FaultKind::Loss => "loss",
-            FaultKind::Bandwidth => "bandwidth",
-            FaultKind::Partition => "partition",
-            FaultKind::Kill => "kill",
-            FaultKind::Stop => "stop",
-            FaultKind::Pause => "pause",
-            FaultKind::Restart => "restart",
-            FaultKind::WipeRaft => "wipe_raft",
-            FaultKind::SnapshotData => "snapshot_data",
-            FaultKind::RestoreData => "restore_data",
-            FaultKind::CloneData => "clone_data",
-            FaultKind::PhantomPeer => "phantom_peer",
-            FaultKind::ClockSkew => "clock_skew",
-            FaultKind::Dns => "dns",
-        }
-    }
-
     /// The kind a window's name stands for (serde's table, older aliases included).
     ///
     /// ```
@@ -92,10 +27,7 @@ impl FaultKind {
     /// assert!(!FaultKind::IpChange.resets_raft_term()); // data kept: terms carry on
     /// ```
     pub fn resets_raft_term(self) -> bool {
-        matches!(
-            self,
-            FaultKind::WipeRaft | FaultKind::RestoreData | FaultKind::CloneData
-        )
+        self.props().resets_raft_term
     }
 
     /// Does the fault begin a new Raft epoch for the nodes it targets: their state was
@@ -109,7 +41,17 @@ impl FaultKind {
     /// assert!(!FaultKind::Restart.opens_raft_epoch());
     /// ```
     pub fn opens_raft_epoch(self) -> bool {
-        self.resets_raft_term() || self == FaultKind::IpChange
+        self.props().opens_raft_epoch
+    }
+
+    /// Is the fault over once applied (nothing to heal)?
+    ///
+    /// ```
+    /// use nacos_chaos::fault::FaultKind;
+    /// assert!(FaultKind::Restart.is_instant() && !FaultKind::Pause.is_instant());
+    /// ```
+    pub fn is_instant(self) -> bool {
+        self.props().instant
     }
 }
 
@@ -147,53 +89,41 @@ mod tests {
     fn example(k: FaultKind) -> Fault {
         let nodes = Targets::All;
         match k {
-            FaultKind::IpChange => Fault::IpChange {
-                nodes,
-                membership: Default::default(),
-            },
-            FaultKind::Latency => Fault::Latency {
-                nodes,
-                delay_ms: 1,
-                jitter_ms: 0,
-                loss: 0.0,
-                peers: None,
-            },
-            FaultKind::Loss => Fault::Loss {
-                nodes,
-                probability: 0.1,
-            },
-            FaultKind::Bandwidth => Fault::Bandwidth {
+            FaultKind::IpChange => Fault::ip_change(nodes),
+            FaultKind::Latency => Fault::latency(nodes, 1),
+            FaultKind::Loss => Fault::loss(nodes, 0.1),
+            FaultKind::Bandwidth => crate::fault::Bandwidth {
                 nodes,
                 rate_kbit: 8,
-            },
-            FaultKind::Partition => Fault::Partition {
+            }
+            .into(),
+            FaultKind::Partition => crate::fault::PartitionFault {
                 partition: Partition::Isolate(Targets::Leader),
-            },
-            FaultKind::Kill => Fault::Kill { nodes },
-            FaultKind::Stop => Fault::Stop { nodes },
-            FaultKind::Pause => Fault::Pause { nodes },
-            FaultKind::Restart => Fault::Restart { nodes },
-            FaultKind::WipeRaft => Fault::WipeRaft { nodes },
-            FaultKind::SnapshotData => Fault::SnapshotData {
+            }
+            .into(),
+            FaultKind::Kill => Fault::kill(nodes),
+            FaultKind::Stop => Fault::stop(nodes),
+            FaultKind::Pause => Fault::pause(nodes),
+            FaultKind::Restart => Fault::restart(nodes),
+            FaultKind::WipeRaft => Fault::wipe_raft(nodes),
+            FaultKind::SnapshotData => crate::fault::SnapshotData {
                 node: Targets::Leader,
                 name: "s".into(),
-            },
-            FaultKind::RestoreData => Fault::RestoreData {
+            }
+            .into(),
+            FaultKind::RestoreData => crate::fault::RestoreData {
                 node: Targets::Leader,
                 name: "s".into(),
-            },
-            FaultKind::CloneData => Fault::CloneData {
+            }
+            .into(),
+            FaultKind::CloneData => crate::fault::CloneData {
                 from: Targets::Leader,
                 to: Targets::OneFollower,
-            },
-            FaultKind::PhantomPeer => Fault::PhantomPeer { as_node: None },
-            FaultKind::ClockSkew => Fault::ClockSkew { nodes, offset_s: 5 },
-            FaultKind::Dns => Fault::Dns {
-                nodes,
-                peers: None,
-                mode: Default::default(),
-                delay_ms: None,
-            },
+            }
+            .into(),
+            FaultKind::PhantomPeer => crate::fault::PhantomPeer { as_node: None }.into(),
+            FaultKind::ClockSkew => Fault::clock_skew(nodes, 5),
+            FaultKind::Dns => Fault::dns(nodes, Default::default()),
         }
     }
 
@@ -211,6 +141,11 @@ mod tests {
             assert_eq!(FaultKind::from_name(k.as_str()), Some(k));
             assert_eq!(k.to_string(), k.as_str());
         }
+        assert_eq!(
+            FaultKind::ALL,
+            ALL,
+            "the registry lists every kind once, in order"
+        );
     }
 
     #[test]

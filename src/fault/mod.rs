@@ -1,4 +1,5 @@
-//! Faults (the nemesis): each applied, proven in place by read-back, and healed.
+//! Faults (the nemesis): each a value ([`Fault`], one parameters struct per kind in
+//! `kinds/`) that validates, applies itself, is proven in place by read-back, and heals.
 //!
 //! A fault whose read-back fails is an error: the run fails with the reason instead of
 //! pretending the fault was in place.
@@ -7,7 +8,7 @@
 //! use nacos_chaos::fault::{Fault, Targets, Nemesis};
 //! # async fn f(cluster: &mut nacos_chaos::cluster::Cluster) -> nacos_chaos::Result<()> {
 //! let mut nemesis = Nemesis::default();
-//! let fault = Fault::Latency { nodes: Targets::Leader, delay_ms: 200, jitter_ms: 20, loss: 0.0, peers: None };
+//! let fault = Fault::latency(Targets::Leader, 200).with_jitter(20);
 //! let id = nemesis.apply(cluster, &fault).await?;
 //! nemesis.heal(cluster, &id).await?;
 //! # Ok(()) }
@@ -16,7 +17,9 @@
 mod clock;
 mod data;
 mod identity;
+mod inject;
 mod kind;
+mod kinds;
 mod network;
 mod phantom;
 mod process;
@@ -26,7 +29,11 @@ mod window;
 
 pub(crate) use clock::days_from_civil;
 pub use clock::{clock_offset_s, parse_http_date};
-pub use kind::FaultKind;
+pub use inject::{Invalid, Rule};
+pub use kinds::{
+    Bandwidth, ClockSkew, CloneData, Dns, DnsMode, Fault, FaultKind, IpChange, Kill, Latency, Loss,
+    PartitionFault, Pause, PhantomPeer, Restart, RestoreData, SnapshotData, Stop, WipeRaft,
+};
 pub use network::NetOptions;
 pub use rtt::{measure_rtt_ms, parse_ping_avg, parse_ping_loss, ping};
 pub use targets::Targets;
@@ -36,6 +43,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cluster::{Cluster, MembershipPolicy};
 use crate::error::Result;
+use inject::{Applied, ApplyCtx, Heal};
 
 /// How a partition splits the cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,234 +67,97 @@ pub enum Partition {
     },
 }
 
-/// How a `dns` fault's name misbehaves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DnsMode {
-    /// The name does not resolve.
-    #[default]
-    Unresolvable,
-    /// The name resolves after `delay_ms`.
-    Slow,
-    /// The name resolves to an address the node no longer has.
-    Stale,
-}
-
-/// A fault a scenario can inject.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Fault {
-    /// Restart the targets with new static IPs, data volumes kept.
-    IpChange {
-        /// Which nodes.
-        nodes: Targets,
-        /// Whether the membership servers are told follows the new IPs or stays stale.
-        #[serde(default)]
-        membership: MembershipPolicy,
-    },
-    /// Delay (and optionally drop) the targets' outgoing packets.
-    Latency {
-        /// Which nodes.
-        nodes: Targets,
-        /// Mean delay.
-        delay_ms: u64,
-        /// Uniform jitter ±.
-        #[serde(default)]
-        jitter_ms: u64,
-        /// Loss probability (0..1).
-        #[serde(default)]
-        loss: f64,
-        /// Only towards these peers (default: all traffic).
-        #[serde(default)]
-        peers: Option<Targets>,
-    },
-    /// Drop a fraction of the targets' outgoing packets.
-    Loss {
-        /// Which nodes.
-        nodes: Targets,
-        /// Probability (0..1).
-        probability: f64,
-    },
-    /// Limit the targets' egress bandwidth.
-    Bandwidth {
-        /// Which nodes.
-        nodes: Targets,
-        /// Rate in kbit/s.
-        rate_kbit: u32,
-    },
-    /// Network partition.
-    Partition {
-        /// Shape.
-        partition: Partition,
-    },
-    /// SIGKILL the targets (data kept; healed by starting them).
-    Kill {
-        /// Which nodes.
-        nodes: Targets,
-    },
-    /// Graceful stop (healed by starting).
-    Stop {
-        /// Which nodes.
-        nodes: Targets,
-    },
-    /// Freeze (healed by unpausing).
-    Pause {
-        /// Which nodes.
-        nodes: Targets,
-    },
-    /// Stop then start the targets together, data and IPs kept.
-    Restart {
-        /// Which nodes.
-        nodes: Targets,
-    },
-    /// Stop the targets, delete their Raft state, start them again.
-    WipeRaft {
-        /// Which nodes.
-        nodes: Targets,
-    },
-    /// Copy a node's data dir aside under a name.
-    SnapshotData {
-        /// Which node.
-        node: Targets,
-        /// Snapshot name.
-        name: String,
-    },
-    /// Stop a node, replace its data dir with a named snapshot, start it.
-    RestoreData {
-        /// Which node.
-        node: Targets,
-        /// Snapshot name.
-        name: String,
-    },
-    /// Stop `to`, replace its data dir with `from`'s, start it.
-    CloneData {
-        /// Source node.
-        from: Targets,
-        /// Destination node.
-        to: Targets,
-    },
-    /// Start an extra, misconfigured node pointing at the cluster (healed by removing it).
-    PhantomPeer {
-        /// Claim this existing node's id instead of a new one.
-        #[serde(default)]
-        as_node: Option<usize>,
-    },
-    /// A node's name stops resolving for some or all peers, resolves slowly, or resolves to
-    /// a stale address (healed by restoring the name).
-    Dns {
-        /// Whose name.
-        nodes: Targets,
-        /// For which peers (default: all).
-        #[serde(default)]
-        peers: Option<Targets>,
-        /// How the name misbehaves.
-        #[serde(default)]
-        mode: DnsMode,
-        /// Extra resolution delay (`mode = "slow"` only).
-        #[serde(default)]
-        delay_ms: Option<u64>,
-    },
-    /// Skew a node's clock.
-    ClockSkew {
-        /// Which nodes.
-        nodes: Targets,
-        /// Offset in seconds (may be negative).
-        offset_s: i64,
-    },
-}
-
+/// Readable constructors: `Fault::isolate(Targets::Leader)`, `Fault::latency(..)`.
 impl Fault {
-    /// The fault's kind; its name is what windows and reports record, and equals the
-    /// suite's `kind` tag.
-    ///
-    /// ```
-    /// use nacos_chaos::fault::{Fault, FaultKind, Targets};
-    /// assert_eq!(Fault::Kill { nodes: Targets::All }.kind(), FaultKind::Kill);
-    /// assert_eq!(Fault::Kill { nodes: Targets::All }.kind().as_str(), "kill");
-    /// ```
-    pub fn kind(&self) -> FaultKind {
-        match self {
-            Fault::IpChange { .. } => FaultKind::IpChange,
-            Fault::Latency { .. } => FaultKind::Latency,
-            Fault::Loss { .. } => FaultKind::Loss,
-            Fault::Bandwidth { .. } => FaultKind::Bandwidth,
-            Fault::Partition { .. } => FaultKind::Partition,
-            Fault::Kill { .. } => FaultKind::Kill,
-            Fault::Stop { .. } => FaultKind::Stop,
-            Fault::Pause { .. } => FaultKind::Pause,
-            Fault::Restart { .. } => FaultKind::Restart,
-            Fault::WipeRaft { .. } => FaultKind::WipeRaft,
-            Fault::SnapshotData { .. } => FaultKind::SnapshotData,
-            Fault::RestoreData { .. } => FaultKind::RestoreData,
-            Fault::CloneData { .. } => FaultKind::CloneData,
-            Fault::PhantomPeer { .. } => FaultKind::PhantomPeer,
-            Fault::ClockSkew { .. } => FaultKind::ClockSkew,
-            Fault::Dns { .. } => FaultKind::Dns,
+    /// Restart `nodes` with new IPs; servers' membership follows them.
+    pub fn ip_change(nodes: Targets) -> Fault {
+        IpChange {
+            nodes,
+            membership: MembershipPolicy::default(),
         }
+        .into()
     }
-
-    /// The nodes a fault applied while the nodes boot waits for (it is applied as soon as
-    /// all of them are up): `None` for a fault that cannot be active during boot (it needs a
-    /// running cluster, or its targets are resolved from the cluster's state).
-    ///
-    /// ```
-    /// use nacos_chaos::fault::{Fault, Targets};
-    /// let f = Fault::Loss { nodes: Targets::Nodes(vec![3]), probability: 0.5 };
-    /// assert_eq!(f.boot_targets(), Some(vec![3]));
-    /// assert_eq!(Fault::Kill { nodes: Targets::Nodes(vec![3]) }.boot_targets(), None);
-    /// ```
-    pub fn boot_targets(&self) -> Option<Vec<usize>> {
-        match self {
-            Fault::Latency {
-                nodes: Targets::Nodes(v),
-                peers: None,
-                ..
-            }
-            | Fault::Loss {
-                nodes: Targets::Nodes(v),
-                ..
-            }
-            | Fault::Bandwidth {
-                nodes: Targets::Nodes(v),
-                ..
-            }
-            | Fault::Dns {
-                nodes: Targets::Nodes(v),
-                ..
-            } => Some(v.clone()),
-            _ => None,
+    /// Delay `nodes`' outgoing packets by `delay_ms` (see [`Fault::with_jitter`]).
+    pub fn latency(nodes: Targets, delay_ms: u64) -> Fault {
+        Latency::new(nodes, delay_ms).into()
+    }
+    /// Add ± jitter to a latency fault (other kinds are returned unchanged).
+    pub fn with_jitter(mut self, jitter_ms: u64) -> Fault {
+        if let Fault::Latency(l) = &mut self {
+            l.jitter_ms = jitter_ms;
         }
+        self
+    }
+    /// Drop `probability` of `nodes`' outgoing packets.
+    pub fn loss(nodes: Targets, probability: f64) -> Fault {
+        Loss { nodes, probability }.into()
+    }
+    /// Cut `nodes` off from every other node.
+    pub fn isolate(nodes: Targets) -> Fault {
+        PartitionFault {
+            partition: Partition::Isolate(nodes),
+        }
+        .into()
+    }
+    /// Cut `a` from `b`, both directions.
+    pub fn split(a: Targets, b: Targets) -> Fault {
+        PartitionFault {
+            partition: Partition::Split { a, b },
+        }
+        .into()
+    }
+    /// SIGKILL `nodes` (healed by starting them).
+    pub fn kill(nodes: Targets) -> Fault {
+        Kill { nodes }.into()
+    }
+    /// Stop `nodes` gracefully (healed by starting them).
+    pub fn stop(nodes: Targets) -> Fault {
+        Stop { nodes }.into()
+    }
+    /// Freeze `nodes` (healed by unpausing).
+    pub fn pause(nodes: Targets) -> Fault {
+        Pause { nodes }.into()
+    }
+    /// Stop then start `nodes` together.
+    pub fn restart(nodes: Targets) -> Fault {
+        Restart { nodes }.into()
+    }
+    /// Delete `nodes`' Raft state and start them again.
+    pub fn wipe_raft(nodes: Targets) -> Fault {
+        WipeRaft { nodes }.into()
+    }
+    /// Skew `nodes`' clocks by `offset_s` seconds.
+    pub fn clock_skew(nodes: Targets, offset_s: i64) -> Fault {
+        ClockSkew { nodes, offset_s }.into()
+    }
+    /// Make `nodes`' names misbehave for every peer (`slow` needs a delay: set
+    /// [`Dns::delay_ms`]).
+    pub fn dns(nodes: Targets, mode: DnsMode) -> Fault {
+        Dns {
+            nodes,
+            peers: None,
+            mode,
+            delay_ms: None,
+        }
+        .into()
     }
 
     /// Faults that are done once applied (nothing to heal).
+    ///
+    /// ```
+    /// use nacos_chaos::fault::{Fault, Targets};
+    /// assert!(Fault::ip_change(Targets::All).is_instant());
+    /// assert!(!Fault::kill(Targets::All).is_instant());
+    /// ```
     pub fn is_instant(&self) -> bool {
-        matches!(
-            self,
-            Fault::IpChange { .. }
-                | Fault::Restart { .. }
-                | Fault::WipeRaft { .. }
-                | Fault::SnapshotData { .. }
-                | Fault::RestoreData { .. }
-                | Fault::CloneData { .. }
-        )
+        self.kind().is_instant()
     }
 }
 
-/// What must be undone to heal an applied fault.
-#[derive(Debug, Clone)]
-enum Undo {
-    Nothing,
-    Network(Vec<usize>, Vec<String>),
-    Start(Vec<usize>),
-    Unpause(Vec<usize>),
-    Remove(String),
-    Clock(Vec<usize>),
-}
-
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Active {
     window: FaultWindow,
-    undo: Undo,
+    heal: Box<dyn Heal>,
 }
 
 /// Applies faults, remembers how to heal them, and records their windows.
@@ -313,135 +184,17 @@ impl Nemesis {
         self.counter += 1;
         let id = format!("f{}", self.counter);
         let start_ms = cluster.now_ms();
-        let (targets, description, proof, undo) = match fault {
-            Fault::IpChange { nodes, membership } => {
-                let t = nodes.resolve(cluster).await?;
-                let proof = identity::ip_change(cluster, &t, *membership).await?;
-                (
-                    t,
-                    format!("new IPs, membership {membership:?}"),
-                    proof,
-                    Undo::Nothing,
-                )
-            }
-            Fault::Latency {
-                nodes,
-                delay_ms,
-                jitter_ms,
-                loss,
-                peers,
-            } => {
-                let t = nodes.resolve(cluster).await?;
-                let p = match peers {
-                    Some(p) => Some(p.resolve(cluster).await?),
-                    None => None,
-                };
-                let (proof, helpers) = network::latency(
-                    cluster,
-                    &id,
-                    &t,
-                    *delay_ms,
-                    *jitter_ms,
-                    *loss,
-                    p.as_deref(),
-                    &self.net,
-                )
-                .await?;
-                (
-                    t.clone(),
-                    format!("{delay_ms}ms ±{jitter_ms}ms, loss {loss}"),
-                    proof,
-                    Undo::Network(t, helpers),
-                )
-            }
-            Fault::Loss { nodes, probability } => {
-                let t = nodes.resolve(cluster).await?;
-                let proof = network::loss(cluster, &t, *probability, &self.net).await?;
-                (
-                    t.clone(),
-                    format!("loss {probability}"),
-                    proof,
-                    Undo::Network(t, vec![]),
-                )
-            }
-            Fault::Bandwidth { nodes, rate_kbit } => {
-                let t = nodes.resolve(cluster).await?;
-                let proof = network::bandwidth(cluster, &t, *rate_kbit, &self.net).await?;
-                (
-                    t.clone(),
-                    format!("{rate_kbit} kbit/s"),
-                    proof,
-                    Undo::Network(t, vec![]),
-                )
-            }
-            Fault::Partition { partition } => {
-                let (t, desc, proof) = network::partition(cluster, partition, &self.net).await?;
-                (t.clone(), desc, proof, Undo::Network(t, vec![]))
-            }
-            Fault::Kill { nodes } => {
-                let t = nodes.resolve(cluster).await?;
-                let proof = process::kill(cluster, &t).await?;
-                (t.clone(), "SIGKILL".into(), proof, Undo::Start(t))
-            }
-            Fault::Stop { nodes } => {
-                let t = nodes.resolve(cluster).await?;
-                let proof = process::stop(cluster, &t).await?;
-                (t.clone(), "graceful stop".into(), proof, Undo::Start(t))
-            }
-            Fault::Pause { nodes } => {
-                let t = nodes.resolve(cluster).await?;
-                let proof = process::pause(cluster, &t).await?;
-                (t.clone(), "paused".into(), proof, Undo::Unpause(t))
-            }
-            Fault::Restart { nodes } => {
-                let t = nodes.resolve(cluster).await?;
-                let proof = process::restart(cluster, &t).await?;
-                (t, "restart, data and IPs kept".into(), proof, Undo::Nothing)
-            }
-            Fault::WipeRaft { nodes } => {
-                let t = nodes.resolve(cluster).await?;
-                let proof = data::wipe_raft(cluster, &t).await?;
-                (t, "raft state deleted".into(), proof, Undo::Nothing)
-            }
-            Fault::SnapshotData { node, name } => {
-                let t = node.resolve_one(cluster).await?;
-                let proof = data::snapshot(cluster, t, name).await?;
-                (vec![t], format!("snapshot '{name}'"), proof, Undo::Nothing)
-            }
-            Fault::RestoreData { node, name } => {
-                let t = node.resolve_one(cluster).await?;
-                let proof = data::restore(cluster, t, name).await?;
-                (vec![t], format!("restore '{name}'"), proof, Undo::Nothing)
-            }
-            Fault::CloneData { from, to } => {
-                let f = from.resolve_one(cluster).await?;
-                let t = to.resolve_one(cluster).await?;
-                let proof = data::clone(cluster, f, t).await?;
-                (vec![t], format!("clone data of n{f}"), proof, Undo::Nothing)
-            }
-            Fault::PhantomPeer { as_node } => {
-                let (cid, proof) = phantom::start(cluster, *as_node).await?;
-                (vec![], "phantom peer".into(), proof, Undo::Remove(cid))
-            }
-            Fault::Dns { .. } => {
-                return Err(crate::error::Error::NotImplemented {
-                    flavor: cluster.spec().flavor.to_string(),
-                    what: "the dns fault (rewriting peers' name resolution)".into(),
-                    fix: "leave the dns fault out of suites that run; `nacos-chaos validate` accepts it".into(),
-                });
-            }
-            Fault::ClockSkew { nodes, offset_s } => {
-                let t = nodes.resolve(cluster).await?;
-                let caveat = cluster.flavor().capabilities().clock_skew;
-                let proof = clock::skew(cluster, &t, *offset_s, caveat).await?;
-                (
-                    t.clone(),
-                    format!("clock {offset_s:+} s"),
-                    proof,
-                    Undo::Clock(t),
-                )
-            }
+        let mut cx = ApplyCtx {
+            cluster: &mut *cluster,
+            id: &id,
+            net: &self.net,
         };
+        let Applied {
+            targets,
+            description,
+            proof,
+            heal,
+        } = fault.inject(&mut cx).await?;
         let window = FaultWindow {
             id: id.clone(),
             kind: fault.kind().as_str().into(),
@@ -452,15 +205,15 @@ impl Nemesis {
             proof,
             heal_proof: vec![],
         };
-        if matches!(undo, Undo::Nothing) {
+        let Some(heal) = heal else {
             // Instant: over once applied. The window spans the apply, so whatever the fault
             // changed (a term reset, new peer ids) happened inside it.
             let mut window = window;
             window.end_ms = Some(cluster.now_ms());
             self.done.push(window);
-        } else {
-            self.active.push(Active { window, undo });
-        }
+            return Ok(id);
+        };
+        self.active.push(Active { window, heal });
         Ok(id)
     }
 
@@ -470,16 +223,7 @@ impl Nemesis {
             return Ok(());
         };
         let mut a = self.active.remove(pos);
-        let proof = match &a.undo {
-            Undo::Nothing => vec![],
-            Undo::Network(nodes, helpers) => {
-                network::heal(cluster, nodes, helpers, &self.net).await?
-            }
-            Undo::Start(nodes) => process::start(cluster, nodes).await?,
-            Undo::Unpause(nodes) => process::unpause(cluster, nodes).await?,
-            Undo::Remove(id) => phantom::stop(cluster, id).await?,
-            Undo::Clock(nodes) => clock::reset(cluster, nodes).await?,
-        };
+        let proof = a.heal.heal(cluster, &self.net).await?;
         a.window.end_ms = Some(cluster.now_ms());
         a.window.heal_proof = proof;
         self.done.push(a.window);

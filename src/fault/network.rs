@@ -71,7 +71,7 @@ fn helper_req(
 }
 
 /// Run a one-shot script in node's namespace; error with its output if it fails.
-async fn run(
+pub(super) async fn run(
     cluster: &Cluster,
     node: usize,
     what: &str,
@@ -391,4 +391,27 @@ pub(super) async fn heal(
         proof.push(format!("n{n}: no harness rules left"));
     }
     Ok(proof)
+}
+
+/// Heals a network fault: removes its helpers and every harness rule/qdisc in `nodes`.
+#[derive(Debug)]
+pub(super) struct NetHeal {
+    nodes: Vec<usize>,
+    helpers: Vec<String>,
+}
+
+impl NetHeal {
+    pub(super) fn new(nodes: Vec<usize>, helpers: Vec<String>) -> Self {
+        NetHeal { nodes, helpers }
+    }
+}
+
+impl super::inject::Heal for NetHeal {
+    fn heal<'a>(
+        &'a self,
+        cluster: &'a mut Cluster,
+        net: &'a NetOptions,
+    ) -> futures_util::future::BoxFuture<'a, Result<Vec<String>>> {
+        Box::pin(heal(cluster, &self.nodes, &self.helpers, net))
+    }
 }

@@ -87,3 +87,17 @@ pub(super) async fn stop(cluster: &Cluster, id: &str) -> Result<Vec<String>> {
         }),
     }
 }
+
+/// Heals `phantom_peer`: removes the phantom's container.
+#[derive(Debug)]
+pub(super) struct RemovePhantom(pub String);
+
+impl super::inject::Heal for RemovePhantom {
+    fn heal<'a>(
+        &'a self,
+        cluster: &'a mut Cluster,
+        _: &'a super::NetOptions,
+    ) -> futures_util::future::BoxFuture<'a, Result<Vec<String>>> {
+        Box::pin(stop(cluster, &self.0))
+    }
+}

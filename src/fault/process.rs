@@ -82,3 +82,31 @@ pub(super) async fn restart(cluster: &mut Cluster, nodes: &[usize]) -> Result<Ve
     }
     start(cluster, nodes).await
 }
+
+/// Heals `kill`/`stop`: starts the nodes again.
+#[derive(Debug)]
+pub(super) struct Start(pub Vec<usize>);
+
+impl super::inject::Heal for Start {
+    fn heal<'a>(
+        &'a self,
+        cluster: &'a mut Cluster,
+        _: &'a super::NetOptions,
+    ) -> futures_util::future::BoxFuture<'a, Result<Vec<String>>> {
+        Box::pin(start(cluster, &self.0))
+    }
+}
+
+/// Heals `pause`: unpauses the nodes.
+#[derive(Debug)]
+pub(super) struct Unpause(pub Vec<usize>);
+
+impl super::inject::Heal for Unpause {
+    fn heal<'a>(
+        &'a self,
+        cluster: &'a mut Cluster,
+        _: &'a super::NetOptions,
+    ) -> futures_util::future::BoxFuture<'a, Result<Vec<String>>> {
+        Box::pin(unpause(cluster, &self.0))
+    }
+}

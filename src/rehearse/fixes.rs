@@ -258,9 +258,7 @@ pub async fn run_fix(
                     r.attempts
                 ));
             } else {
-                let wipe = Fault::WipeRaft {
-                    nodes: Targets::All,
-                };
+                let wipe = Fault::wipe_raft(Targets::All);
                 let mut nemesis = Nemesis::default();
                 nemesis.apply(c, &wipe).await?;
                 for w in nemesis.windows() {

@@ -947,138 +947,21 @@ impl Suite {
         Ok(())
     }
 
+    /// Check a fault against its own rules ([`Fault::rules`]), pointing at the key at fault.
     fn check_fault(&self, text: &str, fault: &Fault, at: &[Seg<'_>]) -> Result<()> {
-        use crate::fault::Partition;
-        let key = |k: &'static str| -> Vec<Seg<'_>> {
+        use crate::fault::Rule;
+        let path = |keys: &[&'static str], value: bool| -> Vec<Seg<'_>> {
             let mut p = at.to_vec();
-            p.push(Seg::Key(k));
+            p.extend(keys.iter().map(|k| Seg::Key(k)));
+            p.extend(value.then_some(Seg::Value));
             p
         };
-        let ratio = |k: &'static str, p: f64| -> Result<()> {
-            if (0.0..=1.0).contains(&p) {
-                Ok(())
-            } else {
-                Err(self.err_at(
-                    text,
-                    &key(k),
-                    format!("{k} = {p}: a probability, not within 0..=1"),
-                    "0.1 drops one packet in ten",
-                ))
-            }
-        };
-        match fault {
-            Fault::Latency {
-                nodes,
-                delay_ms,
-                jitter_ms,
-                loss,
-                peers,
-            } => {
-                if jitter_ms > delay_ms {
-                    return Err(self.err_at(
-                        text,
-                        &key("jitter_ms"),
-                        format!("jitter_ms {jitter_ms} exceeds delay_ms {delay_ms}"),
-                        "jitter is ± around the delay",
-                    ));
-                }
-                ratio("loss", *loss)?;
-                self.check_targets(text, nodes, &key("nodes"))?;
-                if let Some(p) = peers {
-                    self.check_targets(text, p, &key("peers"))?;
-                }
-            }
-            Fault::Loss { nodes, probability } => {
-                ratio("probability", *probability)?;
-                self.check_targets(text, nodes, &key("nodes"))?;
-            }
-            Fault::IpChange { nodes, .. }
-            | Fault::Bandwidth { nodes, .. }
-            | Fault::Kill { nodes }
-            | Fault::Stop { nodes }
-            | Fault::Pause { nodes }
-            | Fault::Restart { nodes }
-            | Fault::WipeRaft { nodes }
-            | Fault::ClockSkew { nodes, .. } => self.check_targets(text, nodes, &key("nodes"))?,
-            Fault::Partition { partition } => {
-                let mut p = key("partition");
-                let sides: Vec<(&'static str, &crate::fault::Targets)> = match partition {
-                    Partition::Isolate(t) => vec![("isolate", t)],
-                    Partition::Split { a, b } => {
-                        p.push(Seg::Key("split"));
-                        vec![("a", a), ("b", b)]
-                    }
-                    Partition::OneWay { from, to } => {
-                        p.push(Seg::Key("one_way"));
-                        vec![("from", from), ("to", to)]
-                    }
-                };
-                for (k, t) in sides {
-                    let mut q = p.clone();
-                    q.push(Seg::Key(k));
-                    self.check_targets(text, t, &q)?;
-                }
-            }
-            Fault::SnapshotData { node, name } | Fault::RestoreData { node, name } => {
-                self.check_single(text, node, &key("node"))?;
-                let ok = !name.is_empty()
-                    && name
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-                if !ok {
-                    let mut p = key("name");
-                    p.push(Seg::Value);
-                    return Err(self.err_at(
-                        text,
-                        &p,
-                        format!("snapshot name {name:?} must be non-empty [A-Za-z0-9_-]"),
-                        "e.g. name = \"before-upgrade\"",
-                    ));
-                }
-            }
-            Fault::CloneData { from, to } => {
-                self.check_single(text, from, &key("from"))?;
-                self.check_single(text, to, &key("to"))?;
-                if from == to && matches!(from, crate::fault::Targets::Nodes(_)) {
-                    return Err(self.err_at(
-                        text,
-                        &key("to"),
-                        "clone_data: from and to are the same node".into(),
-                        "clone one node's data onto another",
-                    ));
-                }
-            }
-            Fault::Dns {
-                nodes,
-                peers,
-                mode,
-                delay_ms,
-            } => {
-                self.check_targets(text, nodes, &key("nodes"))?;
-                if let Some(p) = peers {
-                    self.check_targets(text, p, &key("peers"))?;
-                }
-                let slow = *mode == crate::fault::DnsMode::Slow;
-                if slow != delay_ms.is_some() {
-                    return Err(self.err_at(
-                        text,
-                        &key(if slow { "mode" } else { "delay_ms" }),
-                        "dns: delay_ms goes with mode = \"slow\", and only with it".into(),
-                        "e.g. fault = { kind = \"dns\", nodes = \"n3\", mode = \"slow\", delay_ms = 3000 }",
-                    ));
-                }
-            }
-            Fault::PhantomPeer { as_node } => {
-                let n = self.cluster.nodes;
-                if let Some(a) = as_node
-                    && (*a == 0 || *a > n)
-                {
-                    return Err(self.err_at(
-                        text,
-                        &key("as_node"),
-                        format!("phantom_peer as_node = {a}: no such node in a {n}-node cluster"),
-                        &format!("as_node is 1..={n}, or leave it out for a new id"),
-                    ));
+        for rule in fault.rules(self.cluster.nodes) {
+            match rule {
+                Rule::Targets(keys, t) => self.check_targets(text, t, &path(&keys, false))?,
+                Rule::Single(keys, t) => self.check_single(text, t, &path(&keys, false))?,
+                Rule::Invalid(i) => {
+                    return Err(self.err_at(text, &path(&i.at, i.value), i.message, &i.fix));
                 }
             }
         }
@@ -1103,9 +986,14 @@ impl Suite {
         for (i, s) in self.steps.iter().enumerate() {
             let n = i + 1;
             match s.get_ref() {
-                Step::Fault { fault, .. }
-                    if fault.kind() != crate::fault::FaultKind::Dns
-                        && flavor == FlavorKind::Official
+                Step::Fault {
+                    fault: Fault::Dns(d),
+                    ..
+                } if d.mode != crate::fault::DnsMode::Unresolvable => {
+                    return Some(format!("step {n}: the dns fault with mode = {:?}", d.mode));
+                }
+                Step::Fault { .. }
+                    if flavor == FlavorKind::Official
                         && !self.steps[..i]
                             .iter()
                             .any(|s| matches!(s.get_ref(), Step::Start { .. })) =>
@@ -1113,9 +1001,6 @@ impl Suite {
                     return Some(format!(
                         "step {n}: a fault active while the nodes boot on the official flavor"
                     ));
-                }
-                Step::Fault { fault, .. } if fault.kind() == crate::fault::FaultKind::Dns => {
-                    return Some(format!("step {n}: the dns fault"));
                 }
                 Step::Start {
                     nodes,

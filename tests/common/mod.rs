@@ -51,9 +51,9 @@ pub async fn restart_all(c: &mut Cluster) {
     Nemesis::default()
         .apply(
             c,
-            &Fault::Restart {
+            &Fault::Restart(nacos_chaos::fault::Restart {
                 nodes: Targets::All,
-            },
+            }),
         )
         .await
         .expect("whole-cluster restart");
