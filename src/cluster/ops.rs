@@ -47,6 +47,24 @@ impl Cluster {
         Ok(())
     }
 
+    /// Graceful stop of several nodes at once (SIGTERM to all, then SIGKILL to any still
+    /// running after `secs`): the whole stop takes the slowest node's time, not the sum.
+    pub async fn stop_nodes(&mut self, nodes: &[usize], secs: i32) -> Result<()> {
+        let ids: Vec<String> = nodes
+            .iter()
+            .map(|&n| self.container_of(n))
+            .collect::<Result<_>>()?;
+        let engine = self.engine.clone();
+        let stopped =
+            futures_util::future::join_all(ids.iter().map(|id| engine.stop(id, secs))).await;
+        for (&n, r) in nodes.iter().zip(stopped) {
+            r?;
+            self.nodes[n - 1].state = NodeState::Stopped;
+            info!(node = n, "node stopped");
+        }
+        Ok(())
+    }
+
     /// SIGKILL. Data kept.
     pub async fn kill_node(&mut self, index: usize) -> Result<()> {
         let id = self.container_of(index)?;

@@ -4,16 +4,23 @@
 use crate::cluster::{Cluster, MembershipPolicy, Recreate};
 use crate::error::{Error, Result};
 
+/// Grace before SIGKILL when a node's process is replaced (its data kept): longer than the
+/// probes' 3 s request timeout, so no request a client still waits for is cut short. A
+/// stopping r-nacos (actix-web's graceful shutdown) waits for in-flight requests, and a
+/// write whose quorum is stopping with it never finishes: a longer grace only waits longer.
+const REPLACE_GRACE_S: i32 = 3;
+
 pub(super) async fn ip_change(
     cluster: &mut Cluster,
     nodes: &[usize],
     policy: MembershipPolicy,
 ) -> Result<Vec<String>> {
-    for &n in nodes {
-        if cluster.node(n)?.container_id.is_some() {
-            cluster.stop_node(n, 10).await?;
-        }
-    }
+    let running: Vec<usize> = nodes
+        .iter()
+        .copied()
+        .filter(|&n| cluster.node(n).is_ok_and(|node| node.container_id.is_some()))
+        .collect();
+    cluster.stop_nodes(&running, REPLACE_GRACE_S).await?;
     let generation = cluster.bump_generation();
     for &n in nodes {
         cluster.remove_node_container(n).await?;

@@ -47,10 +47,11 @@ pub(super) async fn kill(cluster: &mut Cluster, nodes: &[usize]) -> Result<Vec<S
     expect_state(cluster, nodes, &["exited"], "kill").await
 }
 
+/// Grace a graceful stop gives the server before SIGKILL.
+pub(super) const STOP_GRACE_S: i32 = 10;
+
 pub(super) async fn stop(cluster: &mut Cluster, nodes: &[usize]) -> Result<Vec<String>> {
-    for &n in nodes {
-        cluster.stop_node(n, 10).await?;
-    }
+    cluster.stop_nodes(nodes, STOP_GRACE_S).await?;
     expect_state(cluster, nodes, &["exited"], "stop").await
 }
 
@@ -77,9 +78,7 @@ pub(super) async fn start(cluster: &mut Cluster, nodes: &[usize]) -> Result<Vec<
 
 /// Stop all targets first, then start them: a simultaneous restart keeping data and IPs.
 pub(super) async fn restart(cluster: &mut Cluster, nodes: &[usize]) -> Result<Vec<String>> {
-    for &n in nodes {
-        cluster.stop_node(n, 10).await?;
-    }
+    cluster.stop_nodes(nodes, STOP_GRACE_S).await?;
     start(cluster, nodes).await
 }
 
