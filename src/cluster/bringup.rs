@@ -188,7 +188,20 @@ impl Cluster {
 
     pub(crate) fn peer_of(&self, index: usize) -> String {
         let n = &self.nodes[index - 1];
-        self.flavor.peer_id(&n.identity, self.spec.identity)
+        if self.spec.naming.is_empty() {
+            return self.flavor.peer_id(&n.identity, self.spec.identity);
+        }
+        let listed = self.naming().listed_name(&n.identity, self.spec.identity);
+        self.flavor.peer_id_listed(&n.identity, &listed)
+    }
+
+    /// How nodes name themselves and are listed: the spec's per-node settings, with fully
+    /// qualified names under the run network's name.
+    pub(crate) fn naming(&self) -> crate::flavor::naming::Naming {
+        crate::flavor::naming::Naming {
+            domain: self.network.name.clone(),
+            nodes: self.spec.naming.clone(),
+        }
     }
 
     /// The membership servers are told: current identities (the truthful default).
@@ -196,6 +209,7 @@ impl Cluster {
         Membership {
             mode: self.spec.identity,
             members: self.nodes.iter().map(|n| n.identity.clone()).collect(),
+            naming: self.naming(),
         }
     }
 

@@ -66,7 +66,10 @@ pub struct AdminAnswer {
 }
 
 impl AdminAnswer {
-    /// Did the server accept the operation? A 2xx whose body is not an error text.
+    /// Did the server accept the operation? A 2xx whose body is not an error text, and
+    /// not a Nacos `RestResult` whose code says otherwise (`RestResult.ok()`: code 0 or 200,
+    /// `common/.../model/RestResult.java` @2.4.1 — official ops refusals answer HTTP 200
+    /// with code 500).
     ///
     /// ```
     /// use nacos_chaos::cluster::AdminAnswer;
@@ -74,12 +77,16 @@ impl AdminAnswer {
     /// assert!(a(200, "true").ok());
     /// assert!(!a(500, "boom").ok());
     /// assert!(!a(200, r#"{"success":false,"message":"not leader"}"#).ok());
+    /// assert!(!a(200, r#"{"code":500,"message":"Not support command","data":null}"#).ok());
+    /// assert!(a(200, r#"{"code":200,"message":null,"data":null}"#).ok());
     /// ```
     pub fn ok(&self) -> bool {
         let b = self.body.replace(' ', "");
         (200..300).contains(&self.status)
             && !b.contains("\"success\":false")
             && !b.to_ascii_lowercase().starts_with("error")
+            && crate::flavor::official::raft_ops::rest_result_code(&self.body)
+                .is_none_or(|c| c == 0 || c == 200)
     }
 }
 
@@ -467,6 +474,7 @@ impl Cluster {
                     .collect();
                 self.change_membership(&rest, None).await
             }
+            (FlavorKind::Official, op) => self.raft_op(op, node).await,
             (f, op) => Err(not_yet(f, &format!("admin op {op}"))),
         }
     }

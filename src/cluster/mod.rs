@@ -17,6 +17,7 @@ mod membership;
 mod node;
 pub mod observe;
 mod ops;
+mod raft_ops;
 
 pub use crate::poll::{POLL, Poll};
 pub use boot_membership::{BootMembership, boot_drift};
@@ -57,6 +58,9 @@ pub struct ClusterSpec {
     /// Flavor tuning pairs (e.g. raft election timeout for official Nacos).
     #[serde(default)]
     pub tuning: Vec<(String, String)>,
+    /// Per-node naming (a suite's `[[cluster.node]]`; empty: every node by `identity`).
+    #[serde(default)]
+    pub naming: Vec<crate::flavor::naming::NodeNaming>,
 }
 
 impl ClusterSpec {
@@ -75,6 +79,7 @@ impl ClusterSpec {
             mode: ClusterMode::Cluster,
             registry: None,
             tuning: vec![],
+            naming: vec![],
         }
     }
 

@@ -11,7 +11,8 @@ mod suite;
 
 pub use batch::{Case, aborted, expand, run_all, shard};
 pub use render::{
-    PLACEHOLDER_NOTE, RenderedFile, RenderedNode, RenderedSuite, RenderedVersion, render,
+    PLACEHOLDER_DOMAIN, PLACEHOLDER_NOTE, RenderedFile, RenderedNode, RenderedSuite,
+    RenderedVersion, node_naming, render,
 };
 pub use repro::{compose_yaml, steps_md, write_repro};
 pub use runner::{RunOptions, run};
