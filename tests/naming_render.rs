@@ -113,3 +113,60 @@ fn without_per_node_settings_names_follow_the_identity_mode(#[case] mode: &str, 
     assert_eq!((node.self_name.as_str(), node.listed_as.as_str()), (n2, n2));
     assert!(node.files[0].content.contains(&format!("{n2}:8848")));
 }
+
+/// Official membership steps: every node of `cluster.nodes` is listed from the start (n3,
+/// started later, too), and each change gives every member a new cluster.conf.
+#[test]
+fn official_cluster_conf_follows_every_membership_step() {
+    let text = std::fs::read_to_string(format!("{DIR}/official-membership.toml")).unwrap();
+    let suite = Suite::parse("official-membership.toml", &text).unwrap();
+    assert_eq!(suite.not_implemented(), None);
+    let r = render(&suite, &text, None).unwrap();
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{DIR}/official-membership.expected.json")).unwrap(),
+    )
+    .unwrap();
+    for n in &r.versions[0].nodes {
+        assert_eq!(n.files[0].content, expected["at_start"], "{}", n.node);
+    }
+    let want = expected["changes"].as_array().unwrap();
+    assert_eq!(
+        r.membership_changes.len(),
+        want.len(),
+        "{:?}",
+        r.membership_changes
+    );
+    for (got, want) in r.membership_changes.iter().zip(want) {
+        assert_eq!(got.step as u64, want["step"].as_u64().unwrap());
+        assert_eq!(got.change, want["change"]);
+        assert_eq!(got.files[0].content, want["cluster_conf"], "{}", got.change);
+    }
+}
+
+/// In IP mode a node that takes another's address keeps its cluster.conf entry: to JRaft it
+/// is the old peer with empty data.
+#[test]
+fn official_replace_at_an_address_keeps_the_ip_entry() {
+    let text = "name = \"t\"\n[cluster]\nflavor = \"official\"\n[versions]\nfrom = [\"2.4.1\"]\n\
+        [[steps]]\naction = \"start\"\n[[steps]]\naction = \"replace\"\nnode = \"n3\"\nkeep = \"address\"\n";
+    let suite = Suite::parse("t.toml", text).unwrap();
+    let r = render(&suite, text, None).unwrap();
+    let c = &r.membership_changes[0];
+    assert_eq!(c.members, ["10.231.0.11", "10.231.0.12", "10.231.0.13"]);
+    assert_eq!(
+        c.files[0].content, r.versions[0].nodes[0].files[0].content,
+        "the file is unchanged"
+    );
+}
+
+/// r-nacos has no membership file: changes list members only.
+#[test]
+fn rnacos_changes_list_members_without_files() {
+    let text = "name = \"t\"\n[cluster]\nflavor = \"rnacos\"\n[versions]\nfrom = [\"0.8.8\"]\n\
+        [[steps]]\naction = \"start\"\n[[steps]]\naction = \"scale_out\"\n";
+    let suite = Suite::parse("t.toml", text).unwrap();
+    let r = render(&suite, text, None).unwrap();
+    let c = &r.membership_changes[0];
+    assert_eq!(c.members.len(), 4);
+    assert!(c.files.is_empty());
+}

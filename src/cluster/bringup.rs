@@ -208,7 +208,12 @@ impl Cluster {
     pub(crate) fn current_membership(&self) -> Membership {
         Membership {
             mode: self.spec.identity,
-            members: self.nodes.iter().map(|n| n.identity.clone()).collect(),
+            members: self
+                .nodes
+                .iter()
+                .filter(|n| !self.removed.contains(&n.identity.index))
+                .map(|n| n.identity.clone())
+                .collect(),
             naming: self.naming(),
         }
     }
@@ -287,7 +292,7 @@ impl Cluster {
         Ok(())
     }
 
-    async fn upload_files(&self, id: &str, files: &[(String, String)]) -> Result<()> {
+    pub(super) async fn upload_files(&self, id: &str, files: &[(String, String)]) -> Result<()> {
         let mut b = tar::Builder::new(Vec::new());
         for (path, content) in files {
             let mut h = tar::Header::new_gnu();

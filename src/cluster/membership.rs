@@ -276,7 +276,16 @@ impl Cluster {
     }
 
     /// Add node `n<N+1>` with a fresh volume (not started); joining flavors join the leader.
+    /// Running nodes are told the new membership where the flavor keeps it in a file
+    /// (official cluster.conf).
     pub async fn add_node(&mut self) -> Result<usize> {
+        let index = self.add_node_untold().await?;
+        self.tell_members("scale_out").await?;
+        Ok(index)
+    }
+
+    /// [`Cluster::add_node`] without telling the running nodes.
+    async fn add_node_untold(&mut self) -> Result<usize> {
         let index = self.nodes.len() + 1;
         let join = if self.flavor().capabilities().joins {
             Some(self.leader_index().await.unwrap_or(1))
@@ -304,7 +313,10 @@ impl Cluster {
                 .copied()
                 .filter(|&k| k != i)
                 .collect();
-            let answer = self.change_membership(&rest, None).await?;
+            let answer = match self.spec.flavor {
+                FlavorKind::Official => self.raft_op("remove_peer", Some(i)).await?,
+                _ => self.change_membership(&rest, None).await?,
+            };
             if !answer.ok() {
                 return Err(Error::Protocol {
                     node: "leader".into(),
@@ -340,6 +352,8 @@ impl Cluster {
         }
         self.nodes[i - 1].state = NodeState::Absent;
         self.configured.remove(&i);
+        self.removed.insert(i);
+        proof.extend(self.tell_members("scale_in").await?);
         proof.push(format!(
             "n{i} container removed; configured set now {:?}",
             self.configured_peers()
@@ -376,9 +390,11 @@ impl Cluster {
         }
         self.nodes[i - 1].state = NodeState::Absent;
         self.configured.remove(&i);
-        let k = self.add_node().await?;
+        self.removed.insert(i);
+        let k = self.add_node_untold().await?;
         self.nodes[k - 1].identity.ip = ip;
         self.nodes[k - 1].original.ip = ip;
+        self.tell_members("replace").await?;
         let join = self.nodes[k - 1].join;
         self.start_node(k, join).await?;
         let r = self.wait_voter(k, join.is_none(), timeout).await;

@@ -13,6 +13,7 @@
 mod boot_membership;
 mod bringup;
 mod logs;
+mod member_list;
 mod membership;
 mod node;
 pub mod observe;
@@ -136,6 +137,9 @@ pub struct Cluster {
     torn_down: bool,
     /// Nodes configured as members: started at least once and not scaled in.
     configured: std::collections::BTreeSet<usize>,
+    /// Nodes taken out of the membership (scale_in, replace keeping the address): no longer
+    /// in the membership servers are told (official cluster.conf).
+    removed: std::collections::BTreeSet<usize>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -201,6 +205,7 @@ impl Cluster {
             bringup_attempts: 0,
             torn_down: false,
             configured: Default::default(),
+            removed: Default::default(),
             spec,
         };
         for index in 1..=cluster.spec.nodes {

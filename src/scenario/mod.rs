@@ -3,6 +3,7 @@
 
 mod batch;
 mod locate;
+mod membership_plan;
 mod render;
 mod repro;
 mod runner;
@@ -10,6 +11,7 @@ mod steps;
 mod suite;
 
 pub use batch::{Case, aborted, expand, run_all, shard};
+pub use membership_plan::MembershipChange;
 pub use render::{
     PLACEHOLDER_DOMAIN, PLACEHOLDER_NOTE, RenderedFile, RenderedNode, RenderedSuite,
     RenderedVersion, node_naming, render,

@@ -122,6 +122,8 @@ pub struct RenderedSuite {
     pub subnet: String,
     /// One entry per version the suite names, in the order it names them.
     pub versions: Vec<RenderedVersion>,
+    /// The membership servers are told after each step that changes it (empty: none does).
+    pub membership_changes: Vec<super::membership_plan::MembershipChange>,
 }
 
 /// Render every node of `suite` at every version it names. `text` is the suite's source,
@@ -216,6 +218,7 @@ pub fn render(suite: &Suite, text: &str, registry: Option<&str>) -> Result<Rende
         identity: suite.cluster.identity,
         subnet: net.subnet(),
         versions,
+        membership_changes: super::membership_plan::changes(suite, flavor.as_ref(), &membership)?,
     })
 }
 

@@ -1091,8 +1091,8 @@ impl Suite {
     /// use nacos_chaos::scenario::Suite;
     /// let s = Suite::parse("x.toml", "name = \"d\"\n[cluster]\nflavor = \"official\"\n\
     ///     [versions]\nfrom = [\"2.4.1\"]\n[[steps]]\naction = \"start\"\n\
-    ///     [[steps]]\naction = \"scale_out\"\n").unwrap();
-    /// assert!(s.not_implemented().unwrap().contains("scale_out"));
+    ///     [[steps]]\naction = \"admin\"\nop = \"snapshot\"\n").unwrap();
+    /// assert!(s.not_implemented().is_none());
     /// ```
     pub fn not_implemented(&self) -> Option<String> {
         let flavor = self.cluster.flavor;
@@ -1112,31 +1112,6 @@ impl Suite {
                 }
                 Step::Fault { fault, .. } if fault.kind() == crate::fault::FaultKind::Dns => {
                     return Some(format!("step {n}: the dns fault"));
-                }
-                Step::Start {
-                    nodes,
-                    order,
-                    stagger,
-                    may_fail,
-                    ..
-                } if flavor == FlavorKind::Official
-                    && (nodes.is_some() || order.is_some() || stagger.is_some() || *may_fail) =>
-                {
-                    return Some(format!(
-                        "step {n}: start with nodes/order/stagger/may_fail on the official flavor"
-                    ));
-                }
-                Step::StartNode { .. }
-                | Step::ScaleOut { .. }
-                | Step::ScaleIn { .. }
-                | Step::Replace { .. }
-                    if flavor == FlavorKind::Official =>
-                {
-                    let action = toml::Value::try_from(s.get_ref())
-                        .ok()
-                        .and_then(|v| v.get("action").and_then(|a| a.as_str()).map(String::from))
-                        .unwrap_or_default();
-                    return Some(format!("step {n}: {action} on the official flavor"));
                 }
                 Step::Admin { op, .. } if op == "join_node" => {
                     return Some(format!("step {n}: admin op join_node"));
