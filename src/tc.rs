@@ -66,6 +66,7 @@ impl RNacosImage {
         let membership = Membership {
             mode: IdentityMode::Ip,
             members: vec![node.clone()],
+            naming: Default::default(),
         };
         let spec = flavor
             .render(&RenderCtx {

@@ -61,6 +61,7 @@ pub fn membership(mode: IdentityMode) -> Membership {
     Membership {
         mode,
         members: vec![node(1), node(2), node(3)],
+        naming: Default::default(),
     }
 }
 

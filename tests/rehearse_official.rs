@@ -36,6 +36,7 @@ async fn rehearsing_an_address_change_on_an_official_backup() {
         identity: IdentityMode::Ip,
         registry: registry.clone(),
         tuning: vec![],
+        naming: vec![],
         mode: Default::default(),
     };
     let mut c = Cluster::create(spec).await.unwrap();

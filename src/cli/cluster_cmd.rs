@@ -20,6 +20,7 @@ fn spec(a: &ClusterArgs) -> ClusterSpec {
         mode: Default::default(),
         registry: a.registry.clone(),
         tuning: vec![],
+        naming: vec![],
     }
 }
 

@@ -188,14 +188,33 @@ impl Cluster {
 
     pub(crate) fn peer_of(&self, index: usize) -> String {
         let n = &self.nodes[index - 1];
-        self.flavor.peer_id(&n.identity, self.spec.identity)
+        if self.spec.naming.is_empty() {
+            return self.flavor.peer_id(&n.identity, self.spec.identity);
+        }
+        let listed = self.naming().listed_name(&n.identity, self.spec.identity);
+        self.flavor.peer_id_listed(&n.identity, &listed)
+    }
+
+    /// How nodes name themselves and are listed: the spec's per-node settings, with fully
+    /// qualified names under the run network's name.
+    pub(crate) fn naming(&self) -> crate::flavor::naming::Naming {
+        crate::flavor::naming::Naming {
+            domain: self.network.name.clone(),
+            nodes: self.spec.naming.clone(),
+        }
     }
 
     /// The membership servers are told: current identities (the truthful default).
     pub(crate) fn current_membership(&self) -> Membership {
         Membership {
             mode: self.spec.identity,
-            members: self.nodes.iter().map(|n| n.identity.clone()).collect(),
+            members: self
+                .nodes
+                .iter()
+                .filter(|n| !self.removed.contains(&n.identity.index))
+                .map(|n| n.identity.clone())
+                .collect(),
+            naming: self.naming(),
         }
     }
 
@@ -273,7 +292,7 @@ impl Cluster {
         Ok(())
     }
 
-    async fn upload_files(&self, id: &str, files: &[(String, String)]) -> Result<()> {
+    pub(super) async fn upload_files(&self, id: &str, files: &[(String, String)]) -> Result<()> {
         let mut b = tar::Builder::new(Vec::new());
         for (path, content) in files {
             let mut h = tar::Header::new_gnu();

@@ -66,7 +66,10 @@ pub struct AdminAnswer {
 }
 
 impl AdminAnswer {
-    /// Did the server accept the operation? A 2xx whose body is not an error text.
+    /// Did the server accept the operation? A 2xx whose body is not an error text, and
+    /// not a Nacos `RestResult` whose code says otherwise (`RestResult.ok()`: code 0 or 200,
+    /// `common/.../model/RestResult.java` @2.4.1 — official ops refusals answer HTTP 200
+    /// with code 500).
     ///
     /// ```
     /// use nacos_chaos::cluster::AdminAnswer;
@@ -74,12 +77,16 @@ impl AdminAnswer {
     /// assert!(a(200, "true").ok());
     /// assert!(!a(500, "boom").ok());
     /// assert!(!a(200, r#"{"success":false,"message":"not leader"}"#).ok());
+    /// assert!(!a(200, r#"{"code":500,"message":"Not support command","data":null}"#).ok());
+    /// assert!(a(200, r#"{"code":200,"message":null,"data":null}"#).ok());
     /// ```
     pub fn ok(&self) -> bool {
         let b = self.body.replace(' ', "");
         (200..300).contains(&self.status)
             && !b.contains("\"success\":false")
             && !b.to_ascii_lowercase().starts_with("error")
+            && crate::flavor::official::raft_ops::rest_result_code(&self.body)
+                .is_none_or(|c| c == 0 || c == 200)
     }
 }
 
@@ -269,7 +276,16 @@ impl Cluster {
     }
 
     /// Add node `n<N+1>` with a fresh volume (not started); joining flavors join the leader.
+    /// Running nodes are told the new membership where the flavor keeps it in a file
+    /// (official cluster.conf).
     pub async fn add_node(&mut self) -> Result<usize> {
+        let index = self.add_node_untold().await?;
+        self.tell_members("scale_out").await?;
+        Ok(index)
+    }
+
+    /// [`Cluster::add_node`] without telling the running nodes.
+    async fn add_node_untold(&mut self) -> Result<usize> {
         let index = self.nodes.len() + 1;
         let join = if self.flavor().capabilities().joins {
             Some(self.leader_index().await.unwrap_or(1))
@@ -297,7 +313,10 @@ impl Cluster {
                 .copied()
                 .filter(|&k| k != i)
                 .collect();
-            let answer = self.change_membership(&rest, None).await?;
+            let answer = match self.spec.flavor {
+                FlavorKind::Official => self.raft_op("remove_peer", Some(i)).await?,
+                _ => self.change_membership(&rest, None).await?,
+            };
             if !answer.ok() {
                 return Err(Error::Protocol {
                     node: "leader".into(),
@@ -333,6 +352,8 @@ impl Cluster {
         }
         self.nodes[i - 1].state = NodeState::Absent;
         self.configured.remove(&i);
+        self.removed.insert(i);
+        proof.extend(self.tell_members("scale_in").await?);
         proof.push(format!(
             "n{i} container removed; configured set now {:?}",
             self.configured_peers()
@@ -369,9 +390,11 @@ impl Cluster {
         }
         self.nodes[i - 1].state = NodeState::Absent;
         self.configured.remove(&i);
-        let k = self.add_node().await?;
+        self.removed.insert(i);
+        let k = self.add_node_untold().await?;
         self.nodes[k - 1].identity.ip = ip;
         self.nodes[k - 1].original.ip = ip;
+        self.tell_members("replace").await?;
         let join = self.nodes[k - 1].join;
         self.start_node(k, join).await?;
         let r = self.wait_voter(k, join.is_none(), timeout).await;
@@ -467,6 +490,7 @@ impl Cluster {
                     .collect();
                 self.change_membership(&rest, None).await
             }
+            (FlavorKind::Official, op) => self.raft_op(op, node).await,
             (f, op) => Err(not_yet(f, &format!("admin op {op}"))),
         }
     }

@@ -13,10 +13,12 @@
 mod boot_membership;
 mod bringup;
 mod logs;
+mod member_list;
 mod membership;
 mod node;
 pub mod observe;
 mod ops;
+mod raft_ops;
 
 pub use crate::poll::{POLL, Poll};
 pub use boot_membership::{BootMembership, boot_drift};
@@ -57,6 +59,9 @@ pub struct ClusterSpec {
     /// Flavor tuning pairs (e.g. raft election timeout for official Nacos).
     #[serde(default)]
     pub tuning: Vec<(String, String)>,
+    /// Per-node naming (a suite's `[[cluster.node]]`; empty: every node by `identity`).
+    #[serde(default)]
+    pub naming: Vec<crate::flavor::naming::NodeNaming>,
 }
 
 impl ClusterSpec {
@@ -75,6 +80,7 @@ impl ClusterSpec {
             mode: ClusterMode::Cluster,
             registry: None,
             tuning: vec![],
+            naming: vec![],
         }
     }
 
@@ -131,6 +137,9 @@ pub struct Cluster {
     torn_down: bool,
     /// Nodes configured as members: started at least once and not scaled in.
     configured: std::collections::BTreeSet<usize>,
+    /// Nodes taken out of the membership (scale_in, replace keeping the address): no longer
+    /// in the membership servers are told (official cluster.conf).
+    removed: std::collections::BTreeSet<usize>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -196,6 +205,7 @@ impl Cluster {
             bringup_attempts: 0,
             torn_down: false,
             configured: Default::default(),
+            removed: Default::default(),
             spec,
         };
         for index in 1..=cluster.spec.nodes {

@@ -183,6 +183,7 @@ impl Cluster {
             MembershipPolicy::Stale => Membership {
                 mode: self.spec.identity,
                 members: self.nodes.iter().map(|n| n.original.clone()).collect(),
+                naming: self.naming(),
             },
         }
     }

@@ -8,6 +8,7 @@
 //! assert_eq!(f.http_port(), 8848);
 //! ```
 
+pub mod naming;
 pub mod official;
 pub mod rnacos;
 
@@ -139,6 +140,28 @@ pub struct Membership {
     pub mode: IdentityMode,
     /// The members as the servers are told them.
     pub members: Vec<NodeIdentity>,
+    /// How each node names itself and is listed (empty: by the identity mode).
+    #[serde(default)]
+    pub naming: naming::Naming,
+}
+
+impl Membership {
+    /// The address `node` announces as its own (see [`naming`]).
+    ///
+    /// ```
+    /// use nacos_chaos::flavor::{IdentityMode, Membership, NodeIdentity};
+    /// let n = NodeIdentity { index: 1, hostname: "n1".into(), ip: [10, 0, 0, 11].into() };
+    /// let m = Membership { mode: IdentityMode::Hostname, members: vec![n.clone()], naming: Default::default() };
+    /// assert_eq!((m.self_name(&n), m.listed_name(&n)), ("n1".to_string(), "n1".to_string()));
+    /// ```
+    pub fn self_name(&self, node: &NodeIdentity) -> String {
+        self.naming.self_name(node, self.mode)
+    }
+
+    /// The address `node`'s peers list it under (see [`naming`]).
+    pub fn listed_name(&self, node: &NodeIdentity) -> String {
+        self.naming.listed_name(node, self.mode)
+    }
 }
 
 /// Everything a flavor needs to render one node's container.
@@ -522,6 +545,12 @@ pub trait Flavor: Send + Sync + fmt::Debug {
     ) -> Result<Vec<GroupView>>;
     /// The Raft peer id a node has in this flavor (to map leaders to nodes).
     fn peer_id(&self, node: &NodeIdentity, mode: IdentityMode) -> String;
+    /// The Raft peer id of a node its peers list under `listed` (a per-node name form,
+    /// see [`naming`]). Default: [`Flavor::peer_id`] in IP mode (ids that are not addresses).
+    fn peer_id_listed(&self, node: &NodeIdentity, listed: &str) -> String {
+        let _ = listed;
+        self.peer_id(node, IdentityMode::Ip)
+    }
     /// Raft groups a version is expected to run.
     fn groups(&self, version: &str) -> Vec<String>;
     /// Open-API paths used by probes.

@@ -191,16 +191,15 @@ impl Flavor for RNacos {
     }
 
     fn render(&self, ctx: &RenderCtx<'_>) -> Result<ContainerSpec> {
-        let mode = ctx.membership.mode;
-        // The address this node announces: what the membership says for this index, so a
-        // deliberately stale membership renders a stale announce address.
-        let announce = ctx
-            .membership
-            .members
-            .iter()
-            .find(|m| m.index == ctx.node.index)
-            .unwrap_or(ctx.node)
-            .address(mode);
+        let m = ctx.membership;
+        // The address this node announces (how it names itself): what the membership says
+        // for this index, so a deliberately stale membership renders a stale announce address.
+        let announce = m.self_name(
+            m.members
+                .iter()
+                .find(|n| n.index == ctx.node.index)
+                .unwrap_or(ctx.node),
+        );
         let mut env = vec![
             ("RNACOS_HTTP_PORT".into(), HTTP_PORT.to_string()),
             ("RNACOS_GRPC_PORT".into(), GRPC_PORT.to_string()),
@@ -221,7 +220,8 @@ impl Flavor for RNacos {
                 env.push(("RNACOS_RAFT_AUTO_INIT".into(), "false".into()));
                 env.push((
                     "RNACOS_RAFT_JOIN_ADDR".into(),
-                    format!("{}:{GRPC_PORT}", target.address(mode)),
+                    // How peers list the node joined: its listed name.
+                    format!("{}:{GRPC_PORT}", m.listed_name(target)),
                 ));
             }
         }

@@ -114,6 +114,7 @@ fn render_bootstrap_and_join() {
     let m = Membership {
         mode: IdentityMode::Ip,
         members: members.clone(),
+        naming: Default::default(),
     };
     let boot = RenderCtx {
         node: &members[0],
@@ -146,6 +147,7 @@ fn render_bootstrap_and_join() {
     let hm = Membership {
         mode: IdentityMode::Hostname,
         members,
+        naming: Default::default(),
     };
     let h = RenderCtx {
         node: &hm.members[2],
@@ -171,6 +173,7 @@ fn unknown_tuning_is_refused() {
     let m = Membership {
         mode: IdentityMode::Ip,
         members: members.clone(),
+        naming: Default::default(),
     };
     let t = vec![("election_timeout_ms".to_string(), "100".to_string())];
     let ctx = RenderCtx {

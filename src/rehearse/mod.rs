@@ -112,6 +112,7 @@ async fn fresh_copy(plan: &Plan, backups: &[input::Backup]) -> Result<Copy> {
         identity: IdentityMode::Ip,
         registry: plan.registry.clone(),
         tuning: vec![],
+        naming: vec![],
         mode: Default::default(),
     };
     let prefer = addresses::preferred_octet(&plan.members);

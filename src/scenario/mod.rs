@@ -4,6 +4,7 @@
 mod batch;
 pub mod jobs;
 mod locate;
+mod membership_plan;
 mod render;
 mod repro;
 mod runner;
@@ -12,8 +13,10 @@ mod suite;
 
 pub use batch::{Case, aborted, expand, run_all, shard};
 pub use jobs::Jobs;
+pub use membership_plan::MembershipChange;
 pub use render::{
-    PLACEHOLDER_NOTE, RenderedFile, RenderedNode, RenderedSuite, RenderedVersion, render,
+    PLACEHOLDER_DOMAIN, PLACEHOLDER_NOTE, RenderedFile, RenderedNode, RenderedSuite,
+    RenderedVersion, node_naming, render,
 };
 pub use repro::{compose_yaml, steps_md, write_repro};
 pub use runner::{RunOptions, run};

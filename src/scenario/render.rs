@@ -11,13 +11,46 @@ use super::suite::Suite;
 use crate::cluster::node_ip;
 use crate::docker::RunNetwork;
 use crate::error::{Error, Result};
+use crate::flavor::naming::{Naming, NodeNaming};
 use crate::flavor::{self, Flavor, FlavorKind, IdentityMode, Membership, NodeIdentity, RenderCtx};
 
 /// What the rendered addresses are, for readers of the output.
 pub const PLACEHOLDER_NOTE: &str = "addresses are on the placeholder subnet 10.231.0.0/24; a run \
      takes a free 10.231.<x>.0/24 and the same host numbers (.11-.15, each ip_change moves nodes \
-     to the next block of 20). Specs are as each node first starts at each version; faults may \
-     add environment (clock_skew: libfaketime) or change addresses.";
+     to the next block of 20); fully qualified names are under the placeholder domain \
+     nchaos-r00000000000 (a run: its network's name, nchaos-<run id>). Specs are as each node \
+     first starts at each version; faults may add environment (clock_skew: libfaketime) or \
+     change addresses.";
+
+/// The domain fully qualified names are rendered under (a run uses its network's name,
+/// `nchaos-<run id>`, which has the same shape).
+pub const PLACEHOLDER_DOMAIN: &str = "nchaos-r00000000000";
+
+/// A suite's `[[cluster.node]]` tables as the cluster's per-node naming settings.
+///
+/// ```
+/// use nacos_chaos::scenario::{Suite, node_naming};
+/// let s = Suite::parse("x.toml", "name = \"d\"\n[cluster]\nflavor = \"rnacos\"\n\
+///     [[cluster.node]]\nname = \"n2\"\nself_name = \"fqdn\"\n\
+///     [versions]\nfrom = [\"0.8.8\"]\n[[steps]]\naction = \"start\"\n").unwrap();
+/// assert_eq!(node_naming(&s)[0].index, 2);
+/// ```
+pub fn node_naming(suite: &Suite) -> Vec<NodeNaming> {
+    suite
+        .cluster
+        .node
+        .iter()
+        .filter_map(|n| {
+            let index = crate::fault::Targets::node_index(&n.name).ok()?;
+            Some(NodeNaming {
+                index,
+                identity: n.identity,
+                self_name: n.self_name,
+                listed_as: n.listed_as,
+            })
+        })
+        .collect()
+}
 
 /// The placeholder network: octet 0 is never one a run takes (runs use 1..=254).
 fn placeholder() -> RunNetwork {
@@ -43,6 +76,10 @@ pub struct RenderedNode {
     pub node: String,
     /// Static IP on the (placeholder) run network.
     pub ip: String,
+    /// How the node names itself (the address it announces).
+    pub self_name: String,
+    /// How its peers list it.
+    pub listed_as: String,
     /// Image reference.
     pub image: String,
     /// Environment.
@@ -85,6 +122,8 @@ pub struct RenderedSuite {
     pub subnet: String,
     /// One entry per version the suite names, in the order it names them.
     pub versions: Vec<RenderedVersion>,
+    /// The membership servers are told after each step that changes it (empty: none does).
+    pub membership_changes: Vec<super::membership_plan::MembershipChange>,
 }
 
 /// Render every node of `suite` at every version it names. `text` is the suite's source,
@@ -113,6 +152,10 @@ pub fn render(suite: &Suite, text: &str, registry: Option<&str>) -> Result<Rende
     let membership = Membership {
         mode: suite.cluster.identity,
         members: ids.clone(),
+        naming: Naming {
+            domain: PLACEHOLDER_DOMAIN.into(),
+            nodes: node_naming(suite),
+        },
     };
     let tuning: Vec<(String, String)> = suite
         .cluster
@@ -146,6 +189,8 @@ pub fn render(suite: &Suite, text: &str, registry: Option<&str>) -> Result<Rende
                 nodes.push(RenderedNode {
                     node: id.hostname.clone(),
                     ip: id.ip.to_string(),
+                    self_name: membership.self_name(id),
+                    listed_as: membership.listed_name(id),
                     image: spec.image,
                     env: spec.env.into_iter().collect(),
                     command: spec.cmd,
@@ -173,6 +218,7 @@ pub fn render(suite: &Suite, text: &str, registry: Option<&str>) -> Result<Rende
         identity: suite.cluster.identity,
         subnet: net.subnet(),
         versions,
+        membership_changes: super::membership_plan::changes(suite, flavor.as_ref(), &membership)?,
     })
 }
 

@@ -20,6 +20,7 @@ pub fn compose_yaml(cluster: &Cluster) -> Result<String> {
     let membership = Membership {
         mode: cluster.spec().identity,
         members: cluster.nodes().iter().map(|n| n.original.clone()).collect(),
+        naming: cluster.naming(),
     };
     let net = cluster.network();
     let labels = format!(
@@ -70,9 +71,16 @@ pub fn compose_yaml(cluster: &Cluster) -> Result<String> {
             n.original.ip
         );
     }
+    // Per-node name forms write fully qualified names under the run network's name, so the
+    // compose network keeps that name (compose file format 2.1+).
+    let fixed = if cluster.spec().naming.is_empty() {
+        String::new()
+    } else {
+        format!("    name: {}\n", q(&net.name))
+    };
     let _ = writeln!(
         y,
-        "networks:\n  chaos:\n    labels:\n{}    ipam:\n      config:\n        - subnet: {}\n          gateway: {}",
+        "networks:\n  chaos:\n{fixed}    labels:\n{}    ipam:\n      config:\n        - subnet: {}\n          gateway: {}",
         labels,
         net.subnet(),
         net.ip(1)

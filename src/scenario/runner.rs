@@ -133,6 +133,7 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        naming: super::render::node_naming(suite),
     };
     if let Some(what) = suite.not_implemented() {
         let e = crate::error::Error::NotImplemented {

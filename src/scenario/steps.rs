@@ -564,30 +564,34 @@ async fn start_experiment(
     }
 }
 
-/// How preflight names a node in the target membership.
+/// How preflight names a node in the target membership (`as_self`: as the node names
+/// itself). r-nacos persists the address each node announced; official Nacos lists members
+/// as cluster.conf does.
 fn preflight_addr(
     flavor: FlavorKind,
     id: &crate::flavor::NodeIdentity,
-    mode: crate::flavor::IdentityMode,
+    m: &crate::flavor::Membership,
+    as_self: bool,
 ) -> String {
     match flavor {
         FlavorKind::RNacos => format!(
             "{}={}:{}",
             id.index,
-            id.address(mode),
+            m.self_name(id),
             crate::flavor::rnacos::GRPC_PORT
         ),
-        FlavorKind::Official => format!("{}:8848", id.address(mode)),
+        FlavorKind::Official if as_self => format!("{}:8848", m.self_name(id)),
+        FlavorKind::Official => format!("{}:8848", m.listed_name(id)),
     }
 }
 
 async fn preflight_nodes(ctx: &mut Ctx<'_>, cluster: &mut Cluster) -> Result<String> {
     let flavor = cluster.spec().flavor;
-    let mode = cluster.spec().identity;
-    let target: Vec<String> = cluster
-        .nodes()
+    let m = cluster.membership_for(crate::cluster::MembershipPolicy::Follow);
+    let target: Vec<String> = m
+        .members
         .iter()
-        .map(|n| preflight_addr(flavor, &n.identity, mode))
+        .map(|n| preflight_addr(flavor, n, &m, false))
         .collect();
     let mut lines = vec![];
     for i in 1..=cluster.nodes().len() {
@@ -603,7 +607,7 @@ async fn preflight_nodes(ctx: &mut Ctx<'_>, cluster: &mut Cluster) -> Result<Str
             .unpack(&dest)
             .map_err(|e| Error::io("unpack data of", &dest, e))?;
         let dir = dest.join(data_path.rsplit('/').next().unwrap_or("data"));
-        let self_addr = preflight_addr(flavor, &node.identity, mode);
+        let self_addr = preflight_addr(flavor, &node.identity, &m, true);
         let opts = crate::preflight::PreflightOptions::new(&dir, flavor, &target.join(","))?
             .with_self(&self_addr)?;
         let line = match crate::preflight::preflight(&opts) {

@@ -40,19 +40,7 @@ pub struct ClusterSection {
     pub node: Vec<NodeSection>,
 }
 
-/// How a node's name is written: by itself, or in its peers' member lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NameForm {
-    /// Its IP address.
-    Ip,
-    /// Its short hostname (`n2`).
-    Short,
-    /// Its fully qualified name (`n2.<run network>`).
-    Fqdn,
-    /// The fully qualified name with a trailing dot (`n2.<run network>.`).
-    FqdnDot,
-}
+pub use crate::flavor::naming::NameForm;
 
 /// One `[[cluster.node]]` table: per-node identity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -337,6 +325,8 @@ pub const ADMIN_OPS_OFFICIAL: &[&str] = &[
     "reset_raft_cluster",
     "remove_peer",
 ];
+/// Official ops whose value is one node's peer id: the step must name the node.
+const ADMIN_OPS_NEED_NODE: &[&str] = &["transfer_leader", "remove_peer"];
 /// r-nacos's membership API.
 pub const ADMIN_OPS_RNACOS: &[&str] = &["change_membership", "join_node", "metrics"];
 
@@ -853,6 +843,15 @@ impl Suite {
                     }
                     if let Some(n) = node {
                         self.check_name(text, n, known, &at("node"))?;
+                    } else if ADMIN_OPS_NEED_NODE.contains(&op.as_str())
+                        && self.cluster.flavor == FlavorKind::Official
+                    {
+                        return Err(self.err_at(
+                            text,
+                            &at("op"),
+                            format!("admin op {op:?} is about one node and none is named"),
+                            "add node = \"n2\" (the new leader, or the peer to remove)",
+                        ));
                     }
                 }
                 _ => {}
@@ -975,14 +974,11 @@ impl Suite {
     /// use nacos_chaos::scenario::Suite;
     /// let s = Suite::parse("x.toml", "name = \"d\"\n[cluster]\nflavor = \"official\"\n\
     ///     [versions]\nfrom = [\"2.4.1\"]\n[[steps]]\naction = \"start\"\n\
-    ///     [[steps]]\naction = \"scale_out\"\n").unwrap();
-    /// assert!(s.not_implemented().unwrap().contains("scale_out"));
+    ///     [[steps]]\naction = \"admin\"\nop = \"snapshot\"\n").unwrap();
+    /// assert!(s.not_implemented().is_none());
     /// ```
     pub fn not_implemented(&self) -> Option<String> {
         let flavor = self.cluster.flavor;
-        if !self.cluster.node.is_empty() {
-            return Some("per-node identity ([[cluster.node]])".into());
-        }
         for (i, s) in self.steps.iter().enumerate() {
             let n = i + 1;
             match s.get_ref() {
@@ -1001,32 +997,6 @@ impl Suite {
                     return Some(format!(
                         "step {n}: a fault active while the nodes boot on the official flavor"
                     ));
-                }
-                Step::Start {
-                    nodes,
-                    order,
-                    stagger,
-                    may_fail,
-                    ..
-                } if flavor == FlavorKind::Official
-                    && (nodes.is_some() || order.is_some() || stagger.is_some() || *may_fail) =>
-                {
-                    return Some(format!(
-                        "step {n}: start with nodes/order/stagger/may_fail on the official flavor"
-                    ));
-                }
-                Step::StartNode { .. }
-                | Step::ScaleOut { .. }
-                | Step::ScaleIn { .. }
-                | Step::Replace { .. }
-                | Step::Admin { .. }
-                    if flavor == FlavorKind::Official =>
-                {
-                    let action = toml::Value::try_from(s.get_ref())
-                        .ok()
-                        .and_then(|v| v.get("action").and_then(|a| a.as_str()).map(String::from))
-                        .unwrap_or_default();
-                    return Some(format!("step {n}: {action} on the official flavor"));
                 }
                 Step::Admin { op, .. } if op == "join_node" => {
                     return Some(format!("step {n}: admin op join_node"));

@@ -38,6 +38,7 @@ fn render_standalone(
     let m = Membership {
         mode,
         members: vec![me.clone()],
+        naming: Default::default(),
     };
     Official::default()
         .mode(ClusterMode::Standalone)
@@ -261,6 +262,7 @@ fn stale_membership_hostname_mode() {
     let m = Membership {
         mode: IdentityMode::Hostname,
         members: vec![node(2), node(3)],
+        naming: Default::default(),
     };
     let spec = render("3.0.3", &node(1), &m, &[]).unwrap();
     assert!(!spec.env.iter().any(|(k, _)| k == "NACOS_SERVER_IP"));
@@ -323,6 +325,7 @@ fn empty_membership_rejected() {
     let m = Membership {
         mode: IdentityMode::Ip,
         members: vec![],
+        naming: Default::default(),
     };
     assert!(config_error(render("2.4.1", &node(1), &m, &[])).contains("empty"));
 }
@@ -332,6 +335,7 @@ fn duplicate_member_rejected() {
     let m = Membership {
         mode: IdentityMode::Ip,
         members: vec![node(1), node(1)],
+        naming: Default::default(),
     };
     assert!(config_error(render("2.4.1", &node(1), &m, &[])).contains("twice"));
 }
@@ -346,6 +350,7 @@ fn bad_hostname_rejected(#[case] hostname: &str) {
     let m = Membership {
         mode: IdentityMode::Hostname,
         members: vec![bad.clone(), node(2)],
+        naming: Default::default(),
     };
     assert!(config_error(render("2.4.1", &node(2), &m, &[])).contains("address"));
     // The node itself with a bad name is rejected too, even outside the membership.
@@ -455,6 +460,7 @@ fn dotted_hostname_is_passed_explicitly() {
     let m = Membership {
         mode: IdentityMode::Hostname,
         members: vec![me.clone(), node(2), node(3)],
+        naming: Default::default(),
     };
     let spec = render("2.4.1", &me, &m, &[]).unwrap();
     assert_eq!(server_ip_env(&spec), Some("n1.nacos-chaos"));

@@ -94,6 +94,7 @@ pub const STRICT_MODE_KEY: &str = "strictMode";
 /// let m = Membership {
 ///     mode: IdentityMode::Hostname,
 ///     members: vec![NodeIdentity { index: 1, hostname: "n1".into(), ip: [10, 0, 0, 2].into() }],
+///     naming: Default::default(),
 /// };
 /// assert_eq!(cluster_conf(&m), "n1:8848\n");
 /// ```
@@ -103,10 +104,11 @@ pub fn cluster_conf(membership: &Membership) -> String {
         .collect()
 }
 
+/// Each member as its peers list it ([`Membership::listed_name`]).
 fn member_entries(m: &Membership) -> impl Iterator<Item = String> + '_ {
     m.members
         .iter()
-        .map(move |n| format!("{}:{HTTP_PORT}", n.address(m.mode)))
+        .map(move |n| format!("{}:{HTTP_PORT}", m.listed_name(n)))
 }
 
 /// Would the server accept `value` as its self address `-Dnacos.server.ip`
@@ -166,8 +168,7 @@ pub fn server_ip(node: &NodeIdentity, mode: IdentityMode) -> Option<String> {
     server_ip_accepted(&addr).then_some(addr)
 }
 
-fn check_address(node: &NodeIdentity, mode: IdentityMode) -> Result<()> {
-    let addr = node.address(mode);
+fn check_address(node: &NodeIdentity, addr: &str, mode: IdentityMode) -> Result<()> {
     let ok = !addr.is_empty()
         && addr
             .bytes()
@@ -192,8 +193,8 @@ fn validate_membership(m: &Membership) -> Result<()> {
     }
     let mut seen = BTreeSet::new();
     for n in &m.members {
-        check_address(n, m.mode)?;
-        let addr = n.address(m.mode);
+        let addr = m.listed_name(n);
+        check_address(n, &addr, m.mode)?;
         if !seen.insert(addr.clone()) {
             return Err(Error::Config(format!(
                 "membership lists address '{addr}' twice: every cluster.conf entry must be unique"
@@ -312,7 +313,8 @@ pub(super) fn render(flavor: &Official, ctx: &RenderCtx<'_>) -> Result<Container
     // The node may be absent from the membership: that is the deliberate stale-membership
     // scenario (it then logs "[serverlist] self ip ... not in serverlist"). Its own address is
     // always its real, current one. `ctx.join` is irrelevant: membership comes from cluster.conf.
-    check_address(ctx.node, mode)?;
+    let self_name = membership.self_name(ctx.node);
+    check_address(ctx.node, &self_name, mode)?;
     let servers: Vec<String> = member_entries(membership).collect();
 
     let mut env: Vec<(String, String)> = Vec::new();
@@ -323,14 +325,19 @@ pub(super) fn render(flavor: &Official, ctx: &RenderCtx<'_>) -> Result<Container
         set("MODE", "cluster");
         set("NACOS_SERVERS", &servers.join(" "));
     }
-    if let Some(ip) = server_ip(ctx.node, mode) {
-        set("NACOS_SERVER_IP", &ip);
+    // How the node names itself: `NACOS_SERVER_IP` when InetUtils accepts the name (an IP,
+    // or a dotted name, trailing dot allowed), else the container's hostname through
+    // `PREFER_HOST_MODE=hostname` (see [`server_ip`]).
+    if server_ip_accepted(&self_name) {
+        set("NACOS_SERVER_IP", &self_name);
     }
+    let self_form = membership.naming.self_form(ctx.node.index, mode);
     set(
         "PREFER_HOST_MODE",
-        match mode {
-            IdentityMode::Ip => "ip",
-            IdentityMode::Hostname => "hostname",
+        if self_form.is_name() {
+            "hostname"
+        } else {
+            "ip"
         },
     );
     if !standalone {

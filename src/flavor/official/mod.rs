@@ -16,6 +16,7 @@ mod env;
 mod live;
 mod observe;
 mod paths;
+pub mod raft_ops;
 mod readiness;
 pub mod upgrade;
 mod version;
@@ -189,6 +190,11 @@ impl Flavor for Official {
 
     fn peer_id(&self, node: &NodeIdentity, mode: IdentityMode) -> String {
         format!("{}:{RAFT_PORT}", node.address(mode))
+    }
+
+    /// JRaft's configuration holds members as cluster.conf lists them, at the Raft port.
+    fn peer_id_listed(&self, _node: &NodeIdentity, listed: &str) -> String {
+        format!("{listed}:{RAFT_PORT}")
     }
 
     fn groups(&self, version: &str) -> Vec<String> {
