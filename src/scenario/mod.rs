@@ -2,11 +2,11 @@
 //! cluster, and the version matrix.
 
 mod batch;
-mod locate;
+pub(crate) mod locate;
 mod render;
 mod repro;
 mod runner;
-mod steps;
+pub(crate) mod steps;
 mod suite;
 
 pub use batch::{Case, aborted, expand, run_all, shard};

@@ -1,0 +1,395 @@
+//! The rehearsal inside a suite: `action = "rehearse"` writes synthetic data, takes each
+//! node's data dir as the "backup" (nodes stopped, then started again), and rehearses the
+//! planned change and the fixes on it, each on its own fresh copy — the built-in fixes by
+//! name and the suite's own as steps. Each outcome becomes verdicts
+//! `rehearsal.<fix>.leader` and `rehearsal.<fix>.lost`, judged by `[expect]` like any check.
+//!
+//! ```toml
+//! [expect]
+//! "rehearsal.planned.leader" = "fail"
+//! "rehearsal.delete-raft-dir.lost" = { status = "fail", reason = "config public/DEFAULT_GROUP/rehearse-0" }
+//!
+//! [[steps]]
+//! action = "rehearse"
+//! change = "new_addresses"
+//! fixes = ["delete-raft-dir", "keep-old-addresses"]
+//!
+//! [[steps.fix]]
+//! name = "ip-change-then-wipe"
+//! [[steps.fix.steps]]
+//! action = "fault"
+//! fault = { kind = "wipe_raft", nodes = "all" }
+//! ```
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::synthetic::SyntheticData;
+use super::{Change, Plan, RehearsalReport};
+use crate::cluster::Cluster;
+use crate::error::{Error, Result};
+use crate::scenario::Step;
+use crate::scenario::steps::Ctx;
+
+/// The planned change a suite rehearses, on the run's own addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlannedChange {
+    /// Every node moves to a new address (last octet + 20).
+    #[default]
+    NewAddresses,
+    /// Peers named by hostname instead of address.
+    Hostnames,
+    /// Same addresses (a version upgrade only).
+    SameAddresses,
+}
+
+/// A fix a suite states as steps (the normal step vocabulary, minus `start`, `workload`
+/// and `rehearse`), run on its own fresh copy restored from the backup and running at the
+/// old addresses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteFix {
+    /// Name in the report and in `rehearsal.<name>.*` expectations.
+    pub name: String,
+    /// What it does (default: the steps, described).
+    #[serde(default)]
+    pub description: String,
+    /// The steps.
+    pub steps: Vec<Step>,
+}
+
+impl SuiteFix {
+    /// The description, or the steps described one after the other.
+    pub fn describe(&self) -> String {
+        if !self.description.is_empty() {
+            return self.description.clone();
+        }
+        let steps: Vec<String> = self.steps.iter().map(crate::scenario::describe).collect();
+        format!("the suite's steps: {}", steps.join(", then "))
+    }
+}
+
+/// `action = "rehearse"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RehearseStep {
+    /// The planned change.
+    #[serde(default)]
+    pub change: PlannedChange,
+    /// Built-in fixes by name (`delete-raft-dir`, `rollback`, `keep-old-addresses`,
+    /// `rolling`, `raft-reset`).
+    #[serde(default)]
+    pub fixes: Vec<String>,
+    /// The suite's own fixes.
+    #[serde(default)]
+    pub fix: Vec<SuiteFix>,
+    /// Synthetic data written before the backup is taken.
+    #[serde(default)]
+    pub data: SyntheticData,
+    /// How long each copy waits for a leader.
+    #[serde(default = "secs60", with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+fn secs60() -> Duration {
+    Duration::from_secs(60)
+}
+
+impl RehearseStep {
+    /// Short description for the step record.
+    pub fn describe(&self) -> String {
+        let mut names: Vec<String> = self.fixes.clone();
+        names.extend(self.fix.iter().map(|f| f.name.clone()));
+        format!(
+            "rehearse {:?} on a backup of this cluster (fixes: {})",
+            self.change,
+            if names.is_empty() {
+                "none".into()
+            } else {
+                names.join(", ")
+            }
+        )
+    }
+
+    fn change_for(&self, c: &Cluster) -> Result<Change> {
+        Ok(match self.change {
+            PlannedChange::SameAddresses => Change::SameAddresses,
+            PlannedChange::Hostnames => Change::Hostnames,
+            PlannedChange::NewAddresses => {
+                let pairs: Vec<String> = c
+                    .nodes()
+                    .iter()
+                    .map(|n| {
+                        let o = n.identity.ip.octets();
+                        format!("{}={}.{}.{}.{}", n.identity.ip, o[0], o[1], o[2], o[3] + 20)
+                    })
+                    .collect();
+                Change::parse_new_addresses(&pairs.join(","))?
+            }
+        })
+    }
+}
+
+/// Stop every node, copy its data dir into `dir/n<i>`, start it again; wait for a leader.
+async fn take_backup(
+    c: &mut Cluster,
+    dir: &std::path::Path,
+    timeout: Duration,
+    ev: &mut Vec<String>,
+) -> Result<Vec<std::path::PathBuf>> {
+    let n = c.nodes().len();
+    for i in 1..=n {
+        c.stop_node(i, 10).await?;
+    }
+    let mut out = vec![];
+    for i in 1..=n {
+        let d = dir.join(format!("n{i}"));
+        super::restore::save_node_data(c, i, &d).await?;
+        out.push(d);
+    }
+    ev.push(format!(
+        "{} ms: every node stopped, its data dir copied to {}",
+        c.now_ms(),
+        dir.display()
+    ));
+    for i in 1..=n {
+        c.restart_node(i).await?;
+    }
+    ev.push(match c.wait_for_leader(timeout).await {
+        Ok(l) => format!(
+            "{} ms: this cluster restarted, leader after {:?}",
+            c.now_ms(),
+            l.elapsed
+        ),
+        Err(e) => format!(
+            "{} ms: this cluster restarted without a leader: {e}",
+            c.now_ms()
+        ),
+    });
+    Ok(out)
+}
+
+/// Run the step: data, backup, rehearsal, report under `<results>/rehearsal/`, verdicts.
+pub async fn execute(ctx: &mut Ctx<'_>, c: &mut Cluster, step: &RehearseStep) -> Result<String> {
+    if ctx.workload.is_some() {
+        return Err(Error::Config(
+            "rehearse: the workload is still on\n  fix: put a `workload` step with enabled = false before `rehearse` (the backup is taken from stopped nodes)".into(),
+        ));
+    }
+    let mut ev = vec![step.data.write(c, 1).await?];
+    let dir = ctx.results_dir.join("rehearsal");
+    let backups = take_backup(c, &dir.join("backup"), step.timeout, &mut ev).await?;
+    let members: Vec<String> = c
+        .nodes()
+        .iter()
+        .map(|n| format!("{}:8848", n.identity.ip))
+        .collect();
+    let mut plan = Plan::new(
+        c.flavor().kind(),
+        ctx.from,
+        backups,
+        &members.join(","),
+        step.change_for(c)?,
+    )?;
+    plan.to = ctx.to.unwrap_or(ctx.from).to_string();
+    plan.fixes = step
+        .fixes
+        .iter()
+        .map(|f| f.parse())
+        .collect::<Result<_>>()?;
+    plan.leader_timeout = step.timeout;
+    plan.registry = c.spec().registry.clone();
+    plan.suite_fixes = step.fix.clone();
+    plan.suite = Some(ctx.suite.clone());
+    let report = super::rehearse(&plan).await?;
+    report.write(&dir)?;
+    ctx.record.verdicts.extend(super::verdicts::of(&report));
+    ev.push(summary(&report));
+    Ok(ev.join("; "))
+}
+
+fn summary(r: &RehearsalReport) -> String {
+    let fixes: Vec<String> = r
+        .fixes
+        .iter()
+        .map(|f| {
+            format!(
+                "{}: {} leader, {} lost",
+                f.fix,
+                if f.leader_ms.is_some() { "a" } else { "no" },
+                f.lost.len()
+            )
+        })
+        .collect();
+    format!(
+        "planned {} ({} baseline entries); {}",
+        if r.safe { "SAFE" } else { "UNSAFE" },
+        r.baseline.entries.len(),
+        fixes.join("; ")
+    )
+}
+
+type StepFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<String>> + Send + 'a>>;
+
+/// One step of a suite fix. Boxed with its `Send` stated: a step may be a rehearsal, which
+/// runs suite fixes, which run steps (the cycle needs a named, boxed future).
+fn step_in_fix<'a>(ctx: &'a mut Ctx<'_>, c: &'a mut Cluster, step: &'a Step) -> StepFuture<'a> {
+    Box::pin(crate::scenario::steps::execute(ctx, c, step))
+}
+
+/// Run a suite fix's steps on a restored copy. Returns the evidence (each step and its
+/// read-back, and every leader checkpoint) and when its steps began.
+pub(super) async fn run_suite_fix(
+    plan: &Plan,
+    fix: &SuiteFix,
+    c: &mut Cluster,
+) -> Result<(Vec<String>, Instant)> {
+    let suite = plan.suite.as_ref().ok_or_else(|| {
+        Error::Config(format!(
+            "fix '{}' has steps but no suite\n  fix: state suite fixes in a suite's rehearse step",
+            fix.name
+        ))
+    })?;
+    let scratch = tempfile::Builder::new()
+        .prefix("nchaos-fix-")
+        .tempdir()
+        .map_err(|e| Error::io("create temp dir for", "a suite fix", e))?;
+    let mut record = crate::report::RunRecord::example();
+    record.scenario = fix.name.clone();
+    let mut ctx = Ctx {
+        suite,
+        from: &plan.from,
+        to: Some(&plan.to),
+        nemesis: Default::default(),
+        workload: None,
+        record,
+        results_dir: scratch.path().to_path_buf(),
+        boot_faults: vec![],
+    };
+    let began = Instant::now();
+    let mut ev = vec![];
+    for step in &fix.steps {
+        let detail = step_in_fix(&mut ctx, c, step).await?;
+        ev.push(format!(
+            "{} ms: {}: {detail}",
+            c.now_ms(),
+            crate::scenario::describe(step)
+        ));
+    }
+    Ok((ev, began))
+}
+
+/// A problem with a suite's rehearsal: where (keys into the suite text), what, and the fix.
+pub(crate) type Invalid<'a> = (Vec<crate::scenario::locate::Seg<'a>>, String, String);
+
+/// Check a suite's `rehearse` steps and its `rehearsal.*` expectations: at most one
+/// rehearse step; fix names known (built-in) or unique (the suite's); a suite fix's steps
+/// neither start the cluster, nor run the workload, nor rehearse; every expectation names
+/// `planned` or a rehearsed fix and an aspect in [`super::verdicts::ASPECTS`].
+pub(crate) fn validate<'a>(
+    steps: &'a [toml::Spanned<Step>],
+    expect_keys: &'a [&'a String],
+) -> std::result::Result<(), Invalid<'a>> {
+    use crate::scenario::locate::Seg::{Index, Key};
+    let rehearsals: Vec<(usize, &RehearseStep)> = steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s.get_ref() {
+            Step::Rehearse(r) => Some((i, r)),
+            _ => None,
+        })
+        .collect();
+    if rehearsals.len() > 1 {
+        return Err((
+            vec![Key("steps"), Index(rehearsals[1].0)],
+            "a second rehearse step".into(),
+            "one rehearse step per suite: its verdicts are named rehearsal.<fix>.*".into(),
+        ));
+    }
+    let mut names: Vec<String> = vec!["planned".into()];
+    if let Some(&(i, r)) = rehearsals.first() {
+        for (j, f) in r.fixes.iter().enumerate() {
+            match f.parse::<super::Fix>() {
+                Ok(super::Fix::Planned) | Err(_) => {
+                    return Err((
+                        vec![Key("steps"), Index(i), Key("fixes"), Index(j)],
+                        format!("unknown built-in fix '{f}'"),
+                        "use delete-raft-dir, rollback, keep-old-addresses (pin-identities), rolling or raft-reset; state your own as [[steps.fix]]".into(),
+                    ));
+                }
+                Ok(fix) => names.push(fix.name().into()),
+            }
+        }
+        for (j, f) in r.fix.iter().enumerate() {
+            let here = vec![Key("steps"), Index(i), Key("fix"), Index(j)];
+            if let Some(problem) = suite_fix_problem(f, &names) {
+                return Err((here, problem.0, problem.1));
+            }
+            names.push(f.name.clone());
+        }
+    }
+    for k in expect_keys {
+        let Some((fix, aspect)) = super::verdicts::split(k) else {
+            continue;
+        };
+        let why = if rehearsals.is_empty() {
+            Some("the suite has no rehearse step".to_string())
+        } else if !names.iter().any(|n| n == fix) {
+            Some(format!(
+                "'{fix}' is not rehearsed here (rehearsed: {})",
+                names.join(", ")
+            ))
+        } else if !super::verdicts::ASPECTS.contains(&aspect) {
+            Some(format!("'{aspect}' is not judged (judged: leader, lost)"))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err((
+                vec![Key("expect"), Key(k.as_str())],
+                format!("expect.\"{k}\": {why}"),
+                "write \"rehearsal.<planned or a rehearsed fix>.<leader|lost>\"".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn suite_fix_problem(f: &SuiteFix, taken: &[String]) -> Option<(String, String)> {
+    let ok_chars = f
+        .name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if f.name.is_empty() || !ok_chars {
+        return Some((
+            format!("fix name '{}'", f.name),
+            "use lowercase letters, digits and '-'".into(),
+        ));
+    }
+    if taken.contains(&f.name) || f.name.parse::<super::Fix>().is_ok() {
+        return Some((
+            format!("fix name '{}' is already used", f.name),
+            "give the suite's fix its own name (not a built-in one's)".into(),
+        ));
+    }
+    if f.steps.is_empty() {
+        return Some((
+            format!("fix '{}' has no steps", f.name),
+            "add [[steps.fix.steps]] with the normal step vocabulary".into(),
+        ));
+    }
+    f.steps.iter().find_map(|s| match s {
+        Step::Start { .. } | Step::Workload { .. } | Step::Rehearse(_) => Some((
+            format!(
+                "fix '{}': a `{}` step cannot run inside a fix",
+                f.name,
+                crate::scenario::describe(s)
+            ),
+            "a fix runs on a restored copy that is already started and has no workload".into(),
+        )),
+        _ => None,
+    })
+}
