@@ -393,3 +393,76 @@ fn suite_fix_problem(f: &SuiteFix, taken: &[String]) -> Option<(String, String)>
         _ => None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::Suite;
+
+    const HEAD: &str =
+        "name = \"x\"\n[cluster]\nflavor = \"rnacos\"\n[versions]\nfrom = [\"0.8.8\"]\n";
+
+    fn suite(expect: &str, steps: &str) -> crate::Result<Suite> {
+        Suite::parse(
+            "x.toml",
+            &format!("{HEAD}[expect]\n{expect}\n[[steps]]\naction = \"start\"\n{steps}"),
+        )
+    }
+
+    const FIX: &str = "[[steps]]\naction = \"rehearse\"\nfixes = [\"delete-raft-dir\"]\n\
+                       [[steps.fix]]\nname = \"again\"\n[[steps.fix.steps]]\naction = \"hold\"\nduration = \"1s\"\n";
+
+    #[test]
+    fn a_rehearse_step_with_a_suite_fix_parses_and_its_keys_are_accepted() {
+        let s = suite(
+            "\"rehearsal.planned.leader\" = \"fail\"\n\"rehearsal.again.lost\" = \"pass\"\n\"rehearsal.delete-raft-dir.lost\" = \"fail\"",
+            FIX,
+        )
+        .unwrap();
+        let crate::scenario::Step::Rehearse(r) = s.steps[1].get_ref() else {
+            panic!("not a rehearse step: {:?}", s.steps[1]);
+        };
+        assert_eq!(r.fix[0].name, "again");
+        assert_eq!(r.fix[0].steps.len(), 1);
+        assert_eq!(r.timeout, std::time::Duration::from_secs(60));
+        assert!(
+            r.describe().contains("delete-raft-dir, again"),
+            "{}",
+            r.describe()
+        );
+    }
+
+    #[rstest::rstest]
+    #[case::unknown_builtin(
+        "",
+        "[[steps]]\naction = \"rehearse\"\nfixes = [\"reboot\"]\n",
+        "unknown built-in fix 'reboot'"
+    )]
+    #[case::unrehearsed_fix(
+        "\"rehearsal.rolling.leader\" = \"pass\"",
+        FIX,
+        "'rolling' is not rehearsed here"
+    )]
+    #[case::bad_aspect("\"rehearsal.again.speed\" = \"pass\"", FIX, "'speed' is not judged")]
+    #[case::no_step("\"rehearsal.planned.leader\" = \"fail\"", "", "no rehearse step")]
+    #[case::fix_starts(
+        "",
+        "[[steps]]\naction = \"rehearse\"\n[[steps.fix]]\nname = \"x\"\n[[steps.fix.steps]]\naction = \"start\"\n",
+        "cannot run inside a fix"
+    )]
+    #[case::builtin_name(
+        "",
+        "[[steps]]\naction = \"rehearse\"\n[[steps.fix]]\nname = \"rollback\"\n[[steps.fix.steps]]\naction = \"heal\"\n",
+        "already used"
+    )]
+    #[case::two_steps("", &format!("{FIX}{FIX}"), "a second rehearse step")]
+    #[case::unknown_key("", "[[steps]]\naction = \"rehearse\"\nfixs = []\n", "unknown field")]
+    fn bad_rehearsals_are_refused_with_a_fix(
+        #[case] expect: &str,
+        #[case] steps: &str,
+        #[case] want: &str,
+    ) {
+        let e = suite(expect, steps).unwrap_err().to_string();
+        assert!(e.contains(want), "{e}");
+        assert!(e.contains("x.toml:"), "{e}");
+    }
+}
