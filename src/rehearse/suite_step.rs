@@ -140,6 +140,7 @@ async fn take_backup(
     ev: &mut Vec<String>,
 ) -> Result<Vec<std::path::PathBuf>> {
     let n = c.nodes().len();
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     for i in 1..=n {
         c.stop_node(i, 10).await?;
     }
