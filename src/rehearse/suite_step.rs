@@ -1,6 +1,7 @@
-//! The rehearsal inside a suite: `action = "rehearse"` writes synthetic data, takes each
-//! node's data dir as the "backup" (nodes stopped, then started again), and rehearses the
-//! planned change and the fixes on it, each on its own fresh copy — the built-in fixes by
+//! The rehearsal inside a suite: `action = "rehearse"` launches a stand-in production
+//! cluster (the suite's flavor, size and from-version), writes synthetic data, takes each
+//! node's data dir as the "backup", tears the stand-in down, and rehearses the planned
+//! change and the fixes on the backup, each on its own fresh copy — the built-in fixes by
 //! name and the suite's own as steps. Each outcome becomes verdicts
 //! `rehearsal.<fix>.leader` and `rehearsal.<fix>.lost`, judged by `[expect]` like any check.
 //!
@@ -27,8 +28,9 @@ use serde::{Deserialize, Serialize};
 
 use super::synthetic::SyntheticData;
 use super::{Change, Plan, RehearsalReport};
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, ClusterSpec};
 use crate::error::{Error, Result};
+use crate::flavor::IdentityMode;
 use crate::scenario::Step;
 use crate::scenario::steps::Ctx;
 
@@ -103,7 +105,7 @@ impl RehearseStep {
         let mut names: Vec<String> = self.fixes.clone();
         names.extend(self.fix.iter().map(|f| f.name.clone()));
         format!(
-            "rehearse {:?} on a backup of this cluster (fixes: {})",
+            "rehearse {:?} on a stand-in production backup (fixes: {})",
             self.change,
             if names.is_empty() {
                 "none".into()
@@ -132,67 +134,97 @@ impl RehearseStep {
     }
 }
 
-/// Stop every node, copy its data dir into `dir/n<i>`, start it again; wait for a leader.
-async fn take_backup(
-    c: &mut Cluster,
+/// The stand-in production cluster's backup: its members, the planned change on its
+/// addresses, and one data dir per node.
+struct Production {
+    members: String,
+    change: Change,
+    backups: Vec<std::path::PathBuf>,
+}
+
+/// Launch a stand-in production cluster like the suite's, write the synthetic data, stop
+/// every node, copy each data dir into `dir/n<i>`, and tear it down (also on failure).
+/// The suite's own cluster is left alone: the copies need the stand-in's subnet free, to
+/// run at the very addresses the backup names.
+async fn production_backup(
+    spec: ClusterSpec,
+    step: &RehearseStep,
     dir: &std::path::Path,
-    timeout: Duration,
     ev: &mut Vec<String>,
-) -> Result<Vec<std::path::PathBuf>> {
-    let n = c.nodes().len();
+) -> Result<Production> {
+    let mut p = Cluster::create(spec).await?;
+    let r = backup_of(&mut p, step, dir, ev).await;
+    if let Err(e) = p.teardown().await {
+        tracing::warn!(error = %e, "teardown of the stand-in production cluster failed");
+    }
+    r
+}
+
+async fn backup_of(
+    p: &mut Cluster,
+    step: &RehearseStep,
+    dir: &std::path::Path,
+    ev: &mut Vec<String>,
+) -> Result<Production> {
+    let up = p
+        .start_all(step.timeout.max(Duration::from_secs(120)))
+        .await?;
+    ev.push(format!(
+        "stand-in production cluster run {} on {}: leader after {:?}",
+        p.run_id(),
+        p.network().subnet(),
+        up.elapsed
+    ));
+    ev.push(step.data.write(p, 1).await?);
+    let n = p.nodes().len();
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     for i in 1..=n {
-        c.stop_node(i, 10).await?;
+        p.stop_node(i, 10).await?;
     }
-    let mut out = vec![];
+    let mut backups = vec![];
     for i in 1..=n {
         let d = dir.join(format!("n{i}"));
-        super::restore::save_node_data(c, i, &d).await?;
-        out.push(d);
+        super::restore::save_node_data(p, i, &d).await?;
+        backups.push(d);
     }
     ev.push(format!(
         "{} ms: every node stopped, its data dir copied to {}",
-        c.now_ms(),
+        p.now_ms(),
         dir.display()
     ));
-    for i in 1..=n {
-        c.restart_node(i).await?;
-    }
-    ev.push(match c.wait_for_leader(timeout).await {
-        Ok(l) => format!(
-            "{} ms: this cluster restarted, leader after {:?}",
-            c.now_ms(),
-            l.elapsed
-        ),
-        Err(e) => format!(
-            "{} ms: this cluster restarted without a leader: {e}",
-            c.now_ms()
-        ),
-    });
-    Ok(out)
-}
-
-/// Run the step: data, backup, rehearsal, report under `<results>/rehearsal/`, verdicts.
-pub async fn execute(ctx: &mut Ctx<'_>, c: &mut Cluster, step: &RehearseStep) -> Result<String> {
-    if ctx.workload.is_some() {
-        return Err(Error::Config(
-            "rehearse: the workload is still on\n  fix: put a `workload` step with enabled = false before `rehearse` (the backup is taken from stopped nodes)".into(),
-        ));
-    }
-    let mut ev = vec![step.data.write(c, 1).await?];
-    let dir = ctx.results_dir.join("rehearsal");
-    let backups = take_backup(c, &dir.join("backup"), step.timeout, &mut ev).await?;
-    let members: Vec<String> = c
+    let members: Vec<String> = p
         .nodes()
         .iter()
         .map(|n| format!("{}:8848", n.identity.ip))
         .collect();
+    Ok(Production {
+        members: members.join(","),
+        change: step.change_for(p)?,
+        backups,
+    })
+}
+
+/// Run the step: a stand-in production cluster with synthetic data, its backup, the
+/// rehearsal on it, the report under `<results>/rehearsal/`, and the verdicts.
+pub async fn execute(ctx: &mut Ctx<'_>, c: &mut Cluster, step: &RehearseStep) -> Result<String> {
+    let spec = ClusterSpec {
+        flavor: c.spec().flavor,
+        version: ctx.from.to_string(),
+        nodes: c.nodes().len(),
+        identity: IdentityMode::Ip,
+        registry: c.spec().registry.clone(),
+        tuning: c.spec().tuning.clone(),
+        mode: c.spec().mode,
+    };
+    let mut ev = vec![];
+    let dir = ctx.results_dir.join("rehearsal");
+    let prod = production_backup(spec, step, &dir.join("backup"), &mut ev).await?;
     let mut plan = Plan::new(
         c.flavor().kind(),
         ctx.from,
-        backups,
-        &members.join(","),
-        step.change_for(c)?,
+        prod.backups,
+        &prod.members,
+        prod.change,
     )?;
     plan.to = ctx.to.unwrap_or(ctx.from).to_string();
     plan.fixes = step
