@@ -82,8 +82,12 @@ async fn the_delete_raft_dir_remediation_rehearsal_comes_out_as_expected() {
         .find(|v| v.check == "rehearsal.delete-raft-dir.lost")
         .unwrap();
     assert_eq!(lost.status, Status::Fail);
-    for i in 0..4 {
-        let group = if i % 2 == 0 { "DEFAULT_GROUP" } else { "G2" };
+    for i in 0..4u32 {
+        let group = if i.is_multiple_of(2) {
+            "DEFAULT_GROUP"
+        } else {
+            "G2"
+        };
         let want = format!("config public/{group}/rehearse-{i} (gone)");
         assert!(
             lost.evidence.iter().any(|e| e.text == want),

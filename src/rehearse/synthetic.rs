@@ -45,7 +45,11 @@ impl Default for SyntheticData {
 
 impl SyntheticData {
     fn config(i: usize) -> (&'static str, String, String) {
-        let group = if i % 2 == 0 { "DEFAULT_GROUP" } else { "G2" };
+        let group = if i.is_multiple_of(2) {
+            "DEFAULT_GROUP"
+        } else {
+            "G2"
+        };
         (
             group,
             format!("rehearse-{i}"),
