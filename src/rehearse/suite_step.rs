@@ -8,7 +8,7 @@
 //! ```toml
 //! [expect]
 //! "rehearsal.planned.leader" = "fail"
-//! "rehearsal.delete-raft-dir.lost" = { status = "fail", reason = "config public/DEFAULT_GROUP/rehearse-0" }
+//! "rehearsal.delete-raft-dir.lost" = { status = "fail", reason = 'delete-raft-dir: [1-9]\d* baseline entr\(ies\) lost' }
 //!
 //! [[steps]]
 //! action = "rehearse"
