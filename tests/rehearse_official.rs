@@ -97,7 +97,7 @@ async fn rehearsing_an_address_change_on_an_official_backup() {
     )
     .unwrap();
     plan.registry = registry;
-    plan.fixes = vec![Fix::DeleteRaftDir, Fix::KeepOldAddresses];
+    plan.fixes = vec![Fix::DeleteRaftDir, Fix::KeepOldAddresses, Fix::RaftReset];
     plan.leader_timeout = Duration::from_secs(90);
     let report = rehearse::rehearse(&plan).await.expect("rehearsal");
     let md = report.markdown();
@@ -109,6 +109,16 @@ async fn rehearsing_an_address_change_on_an_official_backup() {
     );
     assert!(
         report.fix("delete-raft-dir").unwrap().leader_ms.is_some(),
+        "{md}"
+    );
+    // The Raft reset was sent (restRaftCluster needs a leader: after a whole-cluster address
+    // change the answer is expected to be a refusal, quoted in the evidence).
+    let reset = report.fix("raft-reset").unwrap();
+    assert!(
+        reset
+            .evidence
+            .iter()
+            .any(|e| e.contains("/nacos/v1/core/ops/raft") && e.contains("restRaftCluster")),
         "{md}"
     );
     for (b, d) in backups.iter().zip(&digests) {

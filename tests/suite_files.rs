@@ -234,6 +234,12 @@ fn names_that_exist_are_accepted() {
 
 /// Failure summaries as the checks write them (src/check/*.rs), per check.
 const FAILURES: &[(&str, &str)] = &[
+    // A rehearse step's verdicts (rnacos-delete-raft-remediation-rehearsal, real run).
+    ("rehearsal.planned.leader", "planned: no leader"),
+    (
+        "rehearsal.delete-raft-dir.lost",
+        "delete-raft-dir: 8 baseline entr(ies) lost",
+    ),
     ("leader", "1 checkpoint(s) without a leader"),
     ("leader", "2 checkpoint(s) over the 60000 ms leader bound"),
     (

@@ -36,7 +36,7 @@ pub struct RehearseArgs {
     #[arg(long)]
     hostnames: bool,
     /// Fixes to rehearse, each on its own copy: all, or a comma list of delete-raft-dir,
-    /// rollback, keep-old-addresses, rolling, raft-reset.
+    /// rollback, keep-old-addresses (alias pin-identities), rolling, raft-reset.
     #[arg(long, default_value = "all")]
     fix: String,
     /// How long each step waits for a leader.

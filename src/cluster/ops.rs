@@ -162,6 +162,12 @@ impl Cluster {
         Ok(())
     }
 
+    /// Address peers by IP or by hostname from the nodes' next (re)creation on (a planned
+    /// move to hostname identity, as `rehearse --hostnames` rehearses it).
+    pub fn set_identity_mode(&mut self, mode: crate::flavor::IdentityMode) {
+        self.spec.identity = mode;
+    }
+
     /// Run `version` on node `index` from its next (re)creation (the image is provided now).
     pub async fn set_node_version(&mut self, index: usize, version: &str) -> Result<()> {
         self.node(index)?;

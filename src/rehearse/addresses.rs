@@ -71,6 +71,9 @@ pub struct NodeAddresses {
 pub struct AddressMap {
     /// True when the run uses the production addresses themselves.
     pub reproduced: bool,
+    /// True when the planned change is to hostname identity: every node keeps its address,
+    /// and peers name each other `n1`, `n2`, ... instead.
+    pub hostnames: bool,
     /// Per node.
     pub nodes: Vec<NodeAddresses>,
 }
@@ -107,7 +110,8 @@ pub fn map(members: &[Member], change: &Change, net: &RunNetwork) -> Result<Addr
                 .find(|(a, _)| *a == prod_old)
                 .map(|(_, b)| b.clone())
                 .unwrap_or_else(|| prod_old.clone()),
-            _ => prod_old.clone(),
+            Change::Hostnames => format!("n{index}"),
+            Change::SameAddresses => prod_old.clone(),
         };
         nodes.push(NodeAddresses {
             node: index,
@@ -120,8 +124,9 @@ pub fn map(members: &[Member], change: &Change, net: &RunNetwork) -> Result<Addr
     // New run addresses: the production ones when reproduced and inside the subnet, else
     // free hosts from .100 (.200 when those collide).
     let olds: Vec<Ipv4Addr> = nodes.iter().map(|n| n.run_old).collect();
+    let hostnames = *change == Change::Hostnames;
     for n in &mut nodes {
-        if n.prod_new == n.prod_old {
+        if n.prod_new == n.prod_old || hostnames {
             continue;
         }
         let exact = n
@@ -139,7 +144,11 @@ pub fn map(members: &[Member], change: &Change, net: &RunNetwork) -> Result<Addr
             }
         });
     }
-    Ok(AddressMap { reproduced, nodes })
+    Ok(AddressMap {
+        reproduced,
+        hostnames,
+        nodes,
+    })
 }
 
 impl AddressMap {
@@ -148,7 +157,12 @@ impl AddressMap {
         self.nodes
             .iter()
             .map(|n| {
-                let moved = if n.prod_new != n.prod_old {
+                let moved = if self.hostnames {
+                    format!(
+                        "; after the change named {} (hostname identity, same address)",
+                        n.prod_new
+                    )
+                } else if n.prod_new != n.prod_old {
                     format!("; after the change {} (run {})", n.prod_new, n.run_new)
                 } else {
                     String::new()
@@ -204,5 +218,23 @@ mod tests {
         assert!(!a.reproduced && !a.moves());
         assert_eq!(a.nodes[0].run_old.to_string(), "10.231.9.11");
         assert!(a.lines()[0].contains("production 192.168.1.5 = run 10.231.9.11"));
+    }
+
+    #[test]
+    fn hostnames_keep_every_address_and_name_the_nodes() {
+        let m = members("192.168.1.5:8848,192.168.1.6:8848,192.168.1.7:8848");
+        let net = RunNetwork {
+            name: "n".into(),
+            octet: 9,
+        };
+        let a = map(&m, &Change::Hostnames, &net).unwrap();
+        assert!(a.hostnames && !a.moves());
+        assert_eq!(a.nodes[2].prod_new, "n3");
+        assert_eq!(a.nodes[2].run_new, a.nodes[2].run_old);
+        assert!(
+            a.lines()[2].contains("named n3 (hostname identity"),
+            "{:?}",
+            a.lines()
+        );
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::cluster::{Cluster, MembershipPolicy, Recreate};
 use crate::error::{Error, Result};
 use crate::fault::{Fault, Nemesis, Targets};
-use crate::flavor::FlavorKind;
+use crate::flavor::{FlavorKind, IdentityMode};
 
 use super::addresses::AddressMap;
 use super::baseline::Snapshot;
@@ -24,7 +24,8 @@ pub enum Fix {
     DeleteRaftDir,
     /// The planned change, then back to the from-version at the old addresses.
     Rollback,
-    /// Upgrade on the addresses the backup was taken at (pin identities).
+    /// Upgrade on the addresses the backup was taken at (pin identities: with `--hostnames`,
+    /// the nodes keep their IP identity). Also accepted as `pin-identities`.
     KeepOldAddresses,
     /// Node-by-node rolling upgrade with the planned change instead of a full stop.
     Rolling,
@@ -70,12 +71,17 @@ impl Fix {
                 "the planned upgrade, then every node back to the from-version at the address the backup was taken at"
             }
             (Fix::KeepOldAddresses, _) => {
-                "the upgrade with every node keeping the address the backup was taken at"
+                "pin identities: the upgrade with every node keeping the address (and the IP identity) the backup was taken at"
             }
             (Fix::Rolling, _) => {
                 "node by node: stop, start at its new address and version, wait for a leader, next"
             }
-            (Fix::RaftReset, _) => "the server's Raft reset operation after the planned upgrade",
+            (Fix::RaftReset, FlavorKind::Official) => {
+                "the planned upgrade, then the ops API's Raft reset (`restRaftCluster`, every group) to the new members, sent to each node until one accepts"
+            }
+            (Fix::RaftReset, FlavorKind::RNacos) => {
+                "the server's Raft reset operation after the planned upgrade"
+            }
         }
     }
 }
@@ -83,13 +89,16 @@ impl Fix {
 impl FromStr for Fix {
     type Err = Error;
     fn from_str(s: &str) -> Result<Fix> {
+        if s.trim() == "pin-identities" {
+            return Ok(Fix::KeepOldAddresses);
+        }
         [Fix::Planned]
             .into_iter()
             .chain(ALL_FIXES)
             .find(|f| f.name() == s.trim())
             .ok_or_else(|| {
                 Error::Config(format!(
-                    "unknown fix '{s}'\n  fix: use all or a comma list of {}",
+                    "unknown fix '{s}'\n  fix: use all or a comma list of {} (pin-identities = keep-old-addresses)",
                     ALL_FIXES.map(|f| f.name()).join(", ")
                 ))
             })
@@ -102,6 +111,7 @@ impl FromStr for Fix {
 /// use nacos_chaos::rehearse::{parse_fixes, Fix};
 /// assert_eq!(parse_fixes("all").unwrap().len(), 5);
 /// assert_eq!(parse_fixes("delete-raft-dir,keep-old-addresses").unwrap(), [Fix::DeleteRaftDir, Fix::KeepOldAddresses]);
+/// assert_eq!(parse_fixes("pin-identities").unwrap(), [Fix::KeepOldAddresses]);
 /// assert!(parse_fixes("reboot").unwrap_err().to_string().contains("fix:"));
 /// ```
 pub fn parse_fixes(text: &str) -> Result<Vec<Fix>> {
@@ -160,6 +170,7 @@ async fn whole_cluster(
     version: &str,
     ev: &mut Vec<String>,
 ) -> Result<()> {
+    identity_for(c, map, new, ev);
     for n in &map.nodes {
         c.remove_node_container(n.node).await?;
         c.move_ip(n.node, if new { n.run_new } else { n.run_old })?;
@@ -169,6 +180,73 @@ async fn whole_cluster(
         move_node(c, n.node, ip, version, ev).await?;
     }
     Ok(())
+}
+
+/// Peers by hostname after a planned move to hostname identity (`new`), by IP otherwise.
+fn identity_for(c: &mut Cluster, map: &AddressMap, new: bool, ev: &mut Vec<String>) {
+    let mode = if new && map.hostnames {
+        IdentityMode::Hostname
+    } else {
+        IdentityMode::Ip
+    };
+    if c.spec().identity != mode {
+        c.set_identity_mode(mode);
+        ev.push(format!(
+            "{} ms: peers addressed by {} from here on",
+            c.now_ms(),
+            if mode == IdentityMode::Hostname {
+                "hostname"
+            } else {
+                "IP"
+            }
+        ));
+    }
+}
+
+/// The reset to the members after the change (`run_new:7848`, the JRaft port).
+fn raft_reset_request(map: &AddressMap, to: &str) -> Result<super::raft_reset::ResetRequest> {
+    let peers: Vec<String> = map
+        .nodes
+        .iter()
+        .map(|n| format!("{}:7848", n.run_new))
+        .collect();
+    super::raft_reset::request(to, &peers)
+}
+
+/// Send the reset to each node in turn until one accepts; every answer is evidence.
+async fn send_raft_reset(
+    c: &mut Cluster,
+    map: &AddressMap,
+    req: &super::raft_reset::ResetRequest,
+    ev: &mut Vec<String>,
+) {
+    for n in &map.nodes {
+        match c.http_call(n.node, &req.path, Some(req.body.clone())).await {
+            Ok(a) => {
+                let ok = super::raft_reset::accepted(a.status, &a.body);
+                ev.push(format!(
+                    "{} ms: {} → HTTP {} {}{}",
+                    c.now_ms(),
+                    a.request,
+                    a.status,
+                    a.body.chars().take(200).collect::<String>(),
+                    if ok { " (accepted)" } else { " (refused)" }
+                ));
+                if ok {
+                    return;
+                }
+            }
+            Err(e) => ev.push(format!(
+                "{} ms: n{}: reset not sent: {e}",
+                c.now_ms(),
+                n.node
+            )),
+        }
+    }
+    ev.push(
+        "no node accepted the Raft reset (restRaftCluster needs a leader: JRaftOps.java @2.4.1)"
+            .into(),
+    );
 }
 
 /// After an intermediate step: how many baseline entries the nodes serve lost right now.
@@ -250,6 +328,7 @@ pub async fn run_fix(
                     c.move_ip(n.node, n.run_new)?;
                     c.set_node_version(n.node, to).await?;
                 }
+                identity_for(c, map, true, &mut ev);
                 began = Instant::now();
                 let r = c.start_all(leader_timeout).await?;
                 ev.push(format!(
@@ -269,6 +348,7 @@ pub async fn run_fix(
             }
         }
         Fix::Rolling => {
+            identity_for(c, map, true, &mut ev);
             for n in &map.nodes {
                 c.stop_node(n.node, 10).await?;
                 began = Instant::now();
@@ -287,18 +367,18 @@ pub async fn run_fix(
             }
         }
         Fix::RaftReset => {
-            return Err(Error::Unsupported {
-                flavor: c.flavor().kind().to_string(),
-                what: "a Raft reset operation".into(),
-                why: match c.flavor().kind() {
-                    FlavorKind::RNacos => {
-                        "r-nacos has no API that resets a Raft group's membership".into()
-                    }
-                    FlavorKind::Official => {
-                        "not rehearsed yet (JRaft ops `resetRaftCluster`)".into()
-                    }
-                },
-            });
+            if c.flavor().kind() == FlavorKind::RNacos {
+                return Err(Error::Unsupported {
+                    flavor: c.flavor().kind().to_string(),
+                    what: "a Raft reset operation".into(),
+                    why: "r-nacos has no API that resets a Raft group's membership".into(),
+                });
+            }
+            let req = raft_reset_request(map, to)?;
+            stop_all(c, &mut ev).await?;
+            whole_cluster(c, map, true, to, &mut ev).await?;
+            began = Instant::now();
+            send_raft_reset(c, map, &req, &mut ev).await;
         }
     }
     Ok((ev, began))

@@ -3,9 +3,11 @@
 //! API, run the planned upgrade and each recommended fix on its own fresh copy, and rank
 //! the fixes by outcome (leader, time to recover, baseline entries lost).
 //!
-//! Not yet: a change to hostname identity (`Change::Hostnames` is refused with a fix line),
-//! a suite's own fix as steps, official Nacos's Raft reset operation, and an official run
-//! end to end (`tests/rehearse_official.rs`, written without the image at hand).
+//! The planned change is the same addresses, new addresses, or a move to hostname identity.
+//! Besides the built-in fixes ([`Fix`]), a suite can state its own as steps ([`SuiteFix`],
+//! run by the scenario's `rehearse` step, see [`suite_step`]). Not yet run for real: the
+//! official flavor end to end (`tests/rehearse_official.rs`, no image here); its Raft reset
+//! request is covered by fixtures ([`raft_reset`]).
 //!
 //! ```no_run
 //! # async fn f() -> nacos_chaos::Result<()> {
@@ -25,12 +27,17 @@ pub mod addresses;
 pub mod baseline;
 pub mod fixes;
 pub mod input;
+pub mod raft_reset;
 pub mod report;
 pub mod restore;
+pub mod suite_step;
+pub mod synthetic;
+pub mod verdicts;
 
 pub use addresses::{AddressMap, Change};
 pub use fixes::{ALL_FIXES, Fix, parse_fixes};
 pub use report::{FixOutcome, RehearsalReport};
+pub use suite_step::{RehearseStep, SuiteFix};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -69,6 +76,10 @@ pub struct Plan {
     /// True when production keeps configs in an external database (MySQL): only the Raft
     /// groups are rehearsed, and the report says so.
     pub external_db: bool,
+    /// Fixes a suite states as steps, each run on its own fresh copy after the built-in ones.
+    pub suite_fixes: Vec<SuiteFix>,
+    /// The suite those steps come from (their workload and thresholds).
+    pub suite: Option<crate::scenario::Suite>,
 }
 
 impl Plan {
@@ -93,6 +104,8 @@ impl Plan {
             leader_timeout: Duration::from_secs(60),
             registry: None,
             external_db: false,
+            suite_fixes: vec![],
+            suite: None,
         })
     }
 }
@@ -316,13 +329,63 @@ pub fn preflight_copies(plan: &Plan, backups: &[input::Backup]) -> Vec<String> {
         .collect()
 }
 
+/// A fix as it is run: a built-in one, or one a suite states as steps.
+#[derive(Debug, Clone, Copy)]
+enum Remedy<'a> {
+    Builtin(Fix),
+    Steps(&'a SuiteFix),
+}
+
+impl Remedy<'_> {
+    fn name(&self) -> String {
+        match self {
+            Remedy::Builtin(f) => f.name().into(),
+            Remedy::Steps(s) => s.name.clone(),
+        }
+    }
+
+    async fn run(
+        &self,
+        plan: &Plan,
+        copy: &mut Copy,
+        base: &Snapshot,
+    ) -> Result<(Vec<String>, Instant)> {
+        match self {
+            Remedy::Builtin(fix) => {
+                fixes::run_fix(
+                    *fix,
+                    &mut copy.cluster,
+                    &copy.map,
+                    (&plan.from, &plan.to),
+                    base,
+                    plan.leader_timeout,
+                )
+                .await
+            }
+            Remedy::Steps(s) => suite_step::run_suite_fix(plan, s, &mut copy.cluster).await,
+        }
+    }
+
+    /// The outcome under this remedy's name (a suite fix borrows `Fix::Planned`'s shape).
+    fn label(&self, o: FixOutcome) -> FixOutcome {
+        match self {
+            Remedy::Builtin(_) => o,
+            Remedy::Steps(s) => o.renamed(&s.name, &s.describe()),
+        }
+    }
+}
+
 /// Run one fix on a fresh copy and measure it.
 async fn measure(
     plan: &Plan,
     backups: &[input::Backup],
-    fix: Fix,
+    remedy: Remedy<'_>,
     base: Option<&Snapshot>,
 ) -> Result<(FixOutcome, Option<Snapshot>, AddressMap)> {
+    let fix = match remedy {
+        Remedy::Builtin(f) => f,
+        Remedy::Steps(_) => Fix::Planned,
+    };
     let t0 = Instant::now();
     let mut copy = fresh_copy(plan, backups).await?;
     let run_id = copy.cluster.run_id().to_string();
@@ -343,15 +406,7 @@ async fn measure(
             s
         }
     };
-    let result = fixes::run_fix(
-        fix,
-        &mut copy.cluster,
-        &copy.map,
-        (&plan.from, &plan.to),
-        &base,
-        plan.leader_timeout,
-    )
-    .await;
+    let result = remedy.run(plan, &mut copy, &base).await;
     let outcome = match result {
         Err(Error::Unsupported { why, .. }) => {
             FixOutcome::not_available(fix, plan.flavor, why, run_id)
@@ -380,31 +435,38 @@ async fn measure(
             FixOutcome::ran(fix, plan.flavor, leader_ms, registry, lost, ev, run_id)
         }
     };
+    let outcome = remedy.label(outcome);
     if let Err(e) = copy.cluster.teardown().await {
         warn!(error = %e, "teardown of a rehearsal copy failed");
     }
-    info!(fix = fix.name(), took = ?t0.elapsed(), "fix rehearsed");
+    info!(fix = %remedy.name(), took = ?t0.elapsed(), "fix rehearsed");
     Ok((outcome, baseline_read, map))
 }
 
 /// Rehearse `plan`: the planned upgrade, then each fix, each on its own fresh copy.
 pub async fn rehearse(plan: &Plan) -> Result<RehearsalReport> {
-    if plan.change == Change::Hostnames {
-        return Err(Error::Config(
-            "rehearsing a change to hostname identity is not implemented yet\n  fix: rehearse the address change (--new-addresses) and read the keep-old-addresses fix".into(),
-        ));
-    }
     let backups = input::load_backups(&plan.backups, plan.flavor)?;
     let digests_before: Vec<String> = backups
         .iter()
         .map(|b| input::tree_digest(&b.dir))
         .collect::<Result<_>>()?;
-    let (planned, base, map) = measure(plan, &backups, Fix::Planned, None).await?;
+    let (planned, base, map) = measure(plan, &backups, Remedy::Builtin(Fix::Planned), None).await?;
     let base = base.ok_or_else(|| Error::Config("no baseline was read".into()))?;
     let preflight = preflight_copies(plan, &backups);
     let mut outcomes = vec![];
     for fix in plan.fixes.iter().copied().filter(|f| *f != Fix::Planned) {
-        outcomes.push(measure(plan, &backups, fix, Some(&base)).await?.0);
+        outcomes.push(
+            measure(plan, &backups, Remedy::Builtin(fix), Some(&base))
+                .await?
+                .0,
+        );
+    }
+    for sf in &plan.suite_fixes {
+        outcomes.push(
+            measure(plan, &backups, Remedy::Steps(sf), Some(&base))
+                .await?
+                .0,
+        );
     }
     for (b, d) in backups.iter().zip(&digests_before) {
         if &input::tree_digest(&b.dir)? != d {

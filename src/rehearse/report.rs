@@ -92,6 +92,13 @@ impl FixOutcome {
         }
     }
 
+    /// The same outcome under a suite fix's name and description.
+    pub(super) fn renamed(mut self, name: &str, description: &str) -> Self {
+        self.fix = name.into();
+        self.description = description.into();
+        self
+    }
+
     /// Leader back, every node answering the registry, nothing lost.
     pub fn recovered_whole(&self) -> bool {
         self.status == FixStatus::Ran

@@ -3,12 +3,12 @@
 
 mod batch;
 pub mod jobs;
-mod locate;
+pub(crate) mod locate;
 mod membership_plan;
 mod render;
 mod repro;
 mod runner;
-mod steps;
+pub(crate) mod steps;
 mod suite;
 
 pub use batch::{Case, aborted, expand, run_all, shard};

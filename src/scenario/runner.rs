@@ -263,6 +263,8 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
     record.configured_members = cluster.configured_peers();
     let catalog = catalogue(cluster.flavor().signatures(), suite);
     let windows: Vec<FaultWindow> = record.faults.iter().cloned().chain(step_windows).collect();
+    // Verdicts a step recorded (a rehearsal's), after the checks'.
+    let from_steps = std::mem::take(&mut record.verdicts);
     record.verdicts = all(&CheckInput {
         history: &record.history,
         final_reads: &record.final_reads,
@@ -277,6 +279,12 @@ pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions)
         configured: &record.configured_members,
         disk: &record.disk,
     });
+    record
+        .verdicts
+        .extend(crate::rehearse::verdicts::with_unanswered(
+            from_steps,
+            &suite.expect,
+        ));
     if !record.as_expected()
         && let Err(e) = super::repro::write_repro(&cluster, &record, &dir)
     {

@@ -91,6 +91,7 @@ pub fn describe(step: &Step) -> String {
         Step::Heal => "heal all faults".into(),
         Step::Hold { duration } => format!("hold {duration:?}"),
         Step::Preflight => "preflight every node's data dir".into(),
+        Step::Rehearse(r) => r.describe(),
     }
 }
 
@@ -361,6 +362,7 @@ pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> R
             Ok(format!("held {duration:?}"))
         }
         Step::Preflight => preflight_nodes(ctx, cluster).await,
+        Step::Rehearse(r) => crate::rehearse::suite_step::execute(ctx, cluster, r).await,
         Step::StartNode { node, timeout } => {
             let i = node_index(node)?;
             let join = cluster.node(i)?.join;

@@ -254,6 +254,9 @@ pub enum Step {
     },
     /// Read each node's Raft data dir offline and record preflight's prediction.
     Preflight,
+    /// Rehearse a planned change and fixes on a backup of this cluster (see
+    /// [`crate::rehearse::suite_step`]); verdicts `rehearsal.<fix>.leader|lost`.
+    Rehearse(crate::rehearse::RehearseStep),
 }
 
 fn secs60() -> Duration {
@@ -483,8 +486,11 @@ impl Suite {
                 "list at least one version, e.g. from = [\"0.8.8\"]",
             ));
         }
+        let keys: Vec<&String> = self.expect.keys().collect();
+        crate::rehearse::suite_step::validate(&self.steps, &keys)
+            .map_err(|(at, message, hint)| self.err_at(text, &at, message, &hint))?;
         for k in self.expect.keys() {
-            if !CHECKS.contains(&k.as_str()) {
+            if !CHECKS.contains(&k.as_str()) && crate::rehearse::verdicts::split(k).is_none() {
                 return Err(self.err_at(
                     text,
                     &[Key("expect"), Key(k)],

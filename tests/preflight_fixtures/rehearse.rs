@@ -86,3 +86,16 @@ fn an_official_backup_without_protocol_is_partial_and_named() {
     );
     assert!(e.contains("fix:"), "{e}");
 }
+
+#[test]
+fn a_move_to_hostname_identity_is_preflighted_against_the_names() {
+    let t = tempfile::tempdir().unwrap();
+    let h = homes(t.path());
+    let backups = input::load_backups(&h, FlavorKind::Official).unwrap();
+    let plan = Plan::new(FlavorKind::Official, "2.4.1", h, MEMBERS, Change::Hostnames).unwrap();
+    let lines = rehearse::preflight_copies(&plan, &backups);
+    // The data names 10.0.0.x:7848; after the move the members are n1..n3: every group is
+    // stale on every copy, as an address change of every node would be.
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(lines.iter().all(|l| l.contains("(exit 3)")), "{lines:?}");
+}
