@@ -7,6 +7,7 @@
 //! - [`flavor`] — everything one server implementation knows;
 //! - [`fault`] — the nemesis: apply, prove in place, heal;
 //! - [`workload`] — client probes writing a timestamped [`workload::History`];
+//! - [`record`] — the records producers write and checks read (history, observations);
 //! - [`check`] — pure verdicts over history and observations;
 //! - [`scenario`] — declarative suites and the runner;
 //! - [`report`] — JSON, JUnit, HTML and Markdown artifacts;
@@ -24,6 +25,7 @@ pub mod flavor;
 pub mod image;
 pub mod poll;
 pub mod preflight;
+pub mod record;
 pub mod rehearse;
 pub mod report;
 pub mod scenario;

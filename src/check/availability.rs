@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::{Evidence, Status, Thresholds, Verdict, clip, evidence, kind_name, skip, verdict};
-use crate::workload::{History, Op, OpKind, Outcome};
+use crate::record::{History, Op, OpKind, Outcome};
 
 /// Judge availability of a history against `t.min_success_ratio` and `t.max_outage_ms`.
 ///

@@ -11,9 +11,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Status, Verdict, clip, evidence, kind_name, restart_safety, skip, verdict};
-use crate::cluster::BootMembership;
-use crate::cluster::observe::Observation;
-use crate::workload::{FinalRead, OpKind};
+use crate::record::BootMembership;
+use crate::record::Observation;
+use crate::record::{FinalRead, OpKind};
 
 /// Judge convergence after heal. No observations → Skip.
 ///
@@ -262,7 +262,7 @@ fn set(s: &BTreeSet<&str>) -> String {
 mod tests {
     use super::*;
     use crate::check::testkit::{down, failed_read, node, obs, read, view};
-    use crate::flavor::Role;
+    use crate::record::Role;
 
     const M: &[&str] = &["1", "2", "3"];
 
@@ -290,7 +290,7 @@ mod tests {
 
     #[test]
     fn upgrade_state_disagreement_fails_and_agreement_passes() {
-        use crate::flavor::UpgradeState;
+        use crate::record::UpgradeState;
         let s = |upgraded, double_write| UpgradeState {
             upgraded,
             all_2x: true,

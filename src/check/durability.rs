@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Status, Verdict, clip, evidence, skip, verdict};
-use crate::workload::{FinalRead, History, Op, OpKind, Outcome};
+use crate::record::{FinalRead, History, Op, OpKind, Outcome};
 
 /// Judge durability of a history's writes against what each node returned after heal.
 ///

@@ -12,9 +12,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Checkpoint, Evidence, Status, Thresholds, Verdict, evidence, skip, verdict};
-use crate::cluster::observe::Observation;
 use crate::fault::FaultWindow;
-use crate::flavor::Role;
+use crate::record::Observation;
+use crate::record::Role;
 
 /// Judge leadership over a run.
 ///
@@ -638,7 +638,7 @@ mod tests {
     }
 
     /// A node claiming leadership of group g in `term` under an explicit peer id.
-    fn claim(i: usize, peer: &str, term: u64) -> crate::cluster::observe::NodeObservation {
+    fn claim(i: usize, peer: &str, term: u64) -> crate::record::NodeObservation {
         let mut n = node(i, vec![view("g", Role::Leader, Some(term), Some(peer), M)]);
         n.peer_id = peer.into();
         n

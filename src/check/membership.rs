@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Evidence, Status, Verdict, evidence, skip, verdict};
-use crate::cluster::observe::{NodeObservation, Observation};
+use crate::record::{NodeObservation, Observation};
 
 const CHECK: &str = "membership";
 
@@ -135,7 +135,7 @@ pub fn membership(observations: &[Observation], configured: &[String]) -> Verdic
 mod tests {
     use super::*;
     use crate::check::testkit::{down, node, obs, view};
-    use crate::flavor::Role;
+    use crate::record::Role;
 
     fn cfg(ids: &[&str]) -> Vec<String> {
         ids.iter().map(|s| s.to_string()).collect()

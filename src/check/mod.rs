@@ -47,11 +47,9 @@ pub use signatures::{
 };
 pub use upgrade_state::upgrade_agreement;
 
-use crate::cluster::BootMembership;
-use crate::cluster::observe::Observation;
 use crate::fault::FaultWindow;
 use crate::flavor::Signature;
-use crate::workload::{FinalRead, History, OpKind};
+use crate::record::{BootMembership, FinalRead, History, Observation, OpKind};
 
 /// Everything the checks read, borrowed from a run record.
 ///
@@ -211,21 +209,12 @@ pub(crate) fn evidence(
     }
 }
 
-/// [`clip`] for other modules: a value shortened to at most `max` characters.
+/// [`crate::record::clip`], under its old name.
 pub fn clip_pub(s: &str, max: usize) -> String {
-    clip(s, max)
+    crate::record::clip(s, max)
 }
 
-/// A value shortened to at most `max` characters for evidence (`…` marks the cut).
-pub(crate) fn clip(s: &str, max: usize) -> String {
-    let s = s.trim();
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
+pub(crate) use crate::record::clip;
 
 #[cfg(test)]
 mod tests {
@@ -257,7 +246,7 @@ mod tests {
     fn all_runs_every_check_and_each_fires_on_a_bad_run() {
         use crate::check::testkit::{failed_read, hist, node, obs, publish, view};
         use crate::flavor::{self, FlavorKind, Role};
-        use crate::workload::Outcome;
+        use crate::record::Outcome;
 
         let mut bad = publish("n1", "k", "v1", 100, 200, Outcome::Fail);
         bad.error = Some("unknown the raft leader addr!".into());

@@ -18,10 +18,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::{NodeLog, Status, Verdict, evidence, kind_name, skip, verdict};
-use crate::cluster::observe::Observation;
 use crate::fault::FaultWindow;
 use crate::flavor::{Signature, SignatureMatcher};
-use crate::workload::History;
+use crate::record::History;
+use crate::record::Observation;
 
 /// Longest excerpt kept around a match, in characters.
 const EXCERPT_CHARS: usize = 200;
@@ -547,7 +547,7 @@ mod tests {
     use super::*;
     use crate::check::testkit::{hist, op, publish};
     use crate::flavor::{self, FlavorKind};
-    use crate::workload::{OpKind, Outcome};
+    use crate::record::{OpKind, Outcome};
     use rstest::rstest;
 
     fn catalog() -> Vec<Signature> {
@@ -600,7 +600,7 @@ mod tests {
         assert_eq!(v.metrics["log_lines_scanned"], 2.0);
     }
 
-    fn unknown_leader(node: &str, at: u64) -> crate::workload::Op {
+    fn unknown_leader(node: &str, at: u64) -> crate::record::Op {
         let mut o = publish(node, "k", "v", at, at + 1, Outcome::Fail);
         o.error = Some("HTTP 500: unknown the raft leader addr!".into());
         o
@@ -713,7 +713,7 @@ mod tests {
             5,
             Outcome::Fail,
         );
-        let h = hist(vec![crate::workload::Op {
+        let h = hist(vec![crate::record::Op {
             error: Some(body),
             ..o
         }]);
@@ -939,7 +939,7 @@ mod tests {
 
     #[test]
     fn run_epoch_takes_the_earliest_estimate() {
-        use crate::cluster::observe::Observation;
+        use crate::record::Observation;
         let o = |at_ms, wall_ms| Observation {
             at_ms,
             wall: UNIX_EPOCH + Duration::from_millis(wall_ms),
@@ -1000,7 +1000,7 @@ mod tests {
         let ops = logs
             .iter()
             .flat_map(|l| l.text.lines())
-            .map(|line| crate::workload::Op {
+            .map(|line| crate::record::Op {
                 error: Some(line.to_string()),
                 ..publish("n1", "k", "v", 0, 1, Outcome::Fail)
             })

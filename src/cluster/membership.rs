@@ -90,7 +90,7 @@ impl std::fmt::Display for AdminAnswer {
             "{} -> HTTP {}: {}",
             self.request,
             self.status,
-            crate::check::clip_pub(&self.body, 300)
+            crate::record::clip(&self.body, 300)
         )
     }
 }

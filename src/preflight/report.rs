@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::verdict::Verdict;
-use crate::flavor::FlavorKind;
+use crate::record::FlavorKind;
 
 /// Where a persisted configuration was read from.
 ///

@@ -15,7 +15,7 @@ mod runner;
 #[cfg(feature = "grpc-probe")]
 mod sdk;
 
-pub use history::{FinalRead, History, Op, OpKind, Outcome};
+pub use crate::record::{FinalRead, History, Op, OpKind, Outcome};
 pub use probe::{GROUP, KeySpace, Request, SERVICE, Writer, classify, next_request, send};
 pub use runner::{Endpoint, Workload, WorkloadSpec, endpoints, final_reads};
 #[cfg(feature = "grpc-probe")]

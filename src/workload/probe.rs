@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::history::{Op, OpKind, Outcome};
 use crate::flavor::ApiPaths;
+use crate::record::{Op, OpKind, Outcome};
 
 /// Config group used by probes.
 pub const GROUP: &str = "NACOS_CHAOS";

@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::history::{FinalRead, History, Op, OpKind, Outcome};
 use super::probe::{KeySpace, Request, SERVICE, Writer, next_request, send};
 use crate::cluster::{Cluster, NodeState};
 use crate::flavor::ApiPaths;
 use crate::poll::Poll;
+use crate::record::{FinalRead, History, Op, OpKind, Outcome};
 
 /// The HTTP probe's key space (the SDK probe has its own).
 const HTTP_KEYS: KeySpace<'static> = KeySpace {

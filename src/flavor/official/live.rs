@@ -19,8 +19,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cluster::observe::NodeObservation;
 use crate::flavor::Role;
+use crate::record::NodeObservation;
 
 type Key = (String, String, Option<u64>);
 

@@ -1,0 +1,115 @@
+//! What the harness saw of the cluster's Raft state: one node's view of one group, a node
+//! at one moment, all nodes at one moment.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+/// Raft role of a node in one group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Leader of the group.
+    Leader,
+    /// Voting follower.
+    Follower,
+    /// Campaigning.
+    Candidate,
+    /// Non-voting member (learner).
+    NonVoter,
+    /// Anything else the server reported, verbatim.
+    Other(String),
+    /// The server does not expose its role (official Nacos: only leader is visible).
+    Unknown,
+}
+
+/// One node's view of one Raft group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupView {
+    /// Raft group name.
+    pub group: String,
+    /// This node's role.
+    pub role: Role,
+    /// Current term, if known.
+    pub term: Option<u64>,
+    /// The leader this node believes in right now (flavor peer id), if any.
+    pub leader: Option<String>,
+    /// Members of the group (flavor peer ids; voters).
+    pub members: Vec<String>,
+    /// Non-voting members, where the server exposes them.
+    pub learners: Vec<String>,
+    /// A last-known leader the flavor refused to report as live, with the reason.
+    pub discarded_leader: Option<String>,
+}
+
+/// A node's view of the 1.x → 2.x upgrade (official Nacos 2.0.x/2.1.x `UpgradeJudgement`),
+/// as its upgrade-state API reports it.
+///
+/// ```
+/// use nacos_chaos::record::UpgradeState;
+/// let s = UpgradeState { upgraded: false, all_2x: true, double_write: true };
+/// assert_eq!(s.to_string(), "upgraded=false all_2x=true double_write=true");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradeState {
+    /// The node has switched to the 2.x (gRPC, v2 storage) features.
+    pub upgraded: bool,
+    /// Every member the node knows is 2.x.
+    pub all_2x: bool,
+    /// Double write (v1 and v2 storage) is on.
+    pub double_write: bool,
+}
+
+impl fmt::Display for UpgradeState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "upgraded={} all_2x={} double_write={}",
+            self.upgraded, self.all_2x, self.double_write
+        )
+    }
+}
+
+/// One node's state at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeObservation {
+    /// Node name (`n1`).
+    pub node: String,
+    /// The node's Raft peer id in this flavor (to map leaders to nodes).
+    pub peer_id: String,
+    /// Groups as the node reports them; empty if unreachable.
+    pub groups: Vec<GroupView>,
+    /// Why the node could not be observed, if it could not.
+    pub error: Option<String>,
+}
+
+impl NodeObservation {
+    /// Did the node answer?
+    pub fn reachable(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// This node's view of a group.
+    pub fn group(&self, name: &str) -> Option<&GroupView> {
+        self.groups.iter().find(|g| g.group == name)
+    }
+}
+
+/// All nodes at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    /// Milliseconds since the run started.
+    pub at_ms: u64,
+    /// Wall-clock time.
+    #[serde(with = "humantime_serde")]
+    pub wall: SystemTime,
+    /// Each node's 1.x → 2.x upgrade state, by node name, where the flavor reads one
+    /// ([`crate::flavor::Flavor::upgrade_state_path`]; official 2.0.x/2.1.x). A node whose
+    /// version has no such API, or that did not answer it, is absent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub upgrade: BTreeMap<String, UpgradeState>,
+    /// Per node.
+    pub nodes: Vec<NodeObservation>,
+}
