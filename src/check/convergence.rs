@@ -132,10 +132,11 @@ pub fn convergence(
         problems.push(format!("membership differs in {membership_bad} group(s)"));
     }
     // Restart safety: judged for a single group whose live membership all nodes agree on.
-    let live: Option<Vec<String>> = match (groups.len(), membership_bad) {
-        (1, 0) => reachable
+    let only_group = groups.iter().next().filter(|_| groups.len() == 1);
+    let live: Option<Vec<String>> = match (only_group, membership_bad) {
+        (Some(only), 0) => reachable
             .first()
-            .and_then(|n| n.groups.first())
+            .and_then(|n| n.group(only))
             .map(|g| g.members.clone()),
         _ => None,
     };

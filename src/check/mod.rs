@@ -13,10 +13,12 @@
 //! - [`membership()`] — per Raft group, the live members equal the configured node set on
 //!   every node.
 //!
-//! [`all`] runs every check over a [`CheckInput`].
+//! Each is also a [`Check`] (a type with a name and a verdict over a [`CheckInput`]);
+//! [`Compose`] runs a list of them, and [`all`] runs the standard list.
 
 mod availability;
 mod availability_window;
+mod compose;
 mod convergence;
 mod disk;
 mod durability;
@@ -34,6 +36,9 @@ use std::collections::BTreeMap;
 
 pub use availability::availability;
 pub use availability_window::availability_in;
+pub use compose::{
+    Availability, Check, Compose, Convergence, Disk, Durability, Leader, Membership, Signatures,
+};
 pub use convergence::convergence;
 pub use disk::{DiskUsage, disk, tar_usage};
 pub use durability::durability;
@@ -108,6 +113,35 @@ pub struct CheckInput<'a> {
     pub disk: &'a [DiskUsage],
 }
 
+impl<'a> CheckInput<'a> {
+    /// An input with `history` and `thresholds` and nothing else recorded; fill the rest
+    /// with struct update syntax (`CheckInput { observations: &obs, ..CheckInput::empty(..) }`).
+    ///
+    /// ```
+    /// use nacos_chaos::check::{CheckInput, Thresholds};
+    /// use nacos_chaos::record::History;
+    /// let (history, thresholds) = (History::default(), Thresholds::default());
+    /// let input = CheckInput::empty(&history, &thresholds);
+    /// assert!(input.observations.is_empty() && input.boot_unread.is_none());
+    /// ```
+    pub fn empty(history: &'a History, thresholds: &'a Thresholds) -> Self {
+        CheckInput {
+            history,
+            final_reads: &[],
+            observations: &[],
+            checkpoints: &[],
+            faults: &[],
+            logs: &[],
+            boot_memberships: &[],
+            boot_unread: None,
+            catalog: &[],
+            thresholds,
+            configured: &[],
+            disk: &[],
+        }
+    }
+}
+
 /// Run every check, in the order leader, availability, durability, convergence, signatures,
 /// membership, and disk where `thresholds.max_data_bytes` is set.
 ///
@@ -125,39 +159,7 @@ pub struct CheckInput<'a> {
 /// assert!(verdicts.iter().all(|v| v.status == Status::Skip));
 /// ```
 pub fn all(input: &CheckInput<'_>) -> Vec<Verdict> {
-    let mut v = vec![
-        leader(
-            input.checkpoints,
-            input.observations,
-            input.faults,
-            input.thresholds,
-        ),
-        availability_in(input.history, input.faults, input.thresholds),
-        durability(input.history, input.final_reads),
-        convergence(
-            input.observations,
-            input.final_reads,
-            input.boot_memberships,
-            input.boot_unread,
-        ),
-        signatures_in(
-            input.catalog,
-            input.history,
-            input.logs,
-            &SignatureScope {
-                windows: input.faults,
-                epoch: run_epoch(input.observations),
-                settle_ms: input.thresholds.transient_settle_ms,
-                tolerated: input.thresholds.tolerated_signature_matches,
-            },
-        ),
-        membership(input.observations, input.configured),
-    ];
-    // Disk growth is judged only where the suite sets a bound.
-    if let Some(max) = input.thresholds.max_data_bytes {
-        v.push(disk(input.disk, max));
-    }
-    v
+    Compose::standard(input.thresholds).verdicts(input)
 }
 
 /// The snake_case name of an operation kind, as serialized (`publish_config`).

@@ -163,11 +163,12 @@ impl Cluster {
         let join = self.nodes[i - 1].join;
         let peer = self.peer_of(i);
         let what = format!("n{i} to join as a voter");
+        let group = self.leader_group();
         let mut started_over = false;
         loop {
             let slice = JOIN_GRACE.min(deadline.saturating_duration_since(Instant::now()));
             match self
-                .wait_until(&what, slice, |obs| joined(obs, &peer, i == 1))
+                .wait_until(&what, slice, |obs| joined(obs, &group, &peer, i == 1))
                 .await
             {
                 Ok(_) => return Ok(()),
@@ -489,6 +490,17 @@ impl Cluster {
     pub fn expected_groups(&self) -> Vec<String> {
         self.flavor.groups(&self.spec.version)
     }
+
+    /// The group a step means by "the leader" (a `leader` target, `leader_last`, a join): the
+    /// flavor's primary group, the first it lists for this version (r-nacos: its only group;
+    /// official: `naming_persistent_service`, or `naming_persistent_service_v2` where the
+    /// version and mode run no 1.x group). Empty for a flavor that lists no group.
+    pub fn leader_group(&self) -> String {
+        self.expected_groups()
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    }
 }
 
 /// "leader nK members [..] learners [..]" for error texts, or "no leader".
@@ -508,6 +520,7 @@ fn leader_view(obs: &Observation, group: &str) -> String {
 /// Has `peer` joined as a voter under a leader (or, for the bootstrap node, become leader)?
 pub(super) fn joined(
     obs: &Observation,
+    group: &str,
     peer: &str,
     bootstrap: bool,
 ) -> std::result::Result<(), String> {
@@ -519,7 +532,9 @@ pub(super) fn joined(
     if let Some(e) = &me.error {
         return Err(format!("{}: {e}", me.node));
     }
-    let g = me.groups.first().ok_or("no raft group reported")?;
+    let g = me
+        .group(group)
+        .ok_or_else(|| format!("{} reports no raft group {group}", me.node))?;
     if bootstrap {
         return if g.role == Role::Leader {
             Ok(())

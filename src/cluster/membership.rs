@@ -210,8 +210,9 @@ impl Cluster {
     /// Wait until node `i` is a voter under a leader (`bootstrap`: is the leader).
     pub async fn wait_voter(&mut self, i: usize, bootstrap: bool, timeout: Duration) -> Result<()> {
         let peer = self.peer_of(i);
+        let group = self.leader_group();
         self.wait_until(&format!("n{i} to be a voter"), timeout, |obs| {
-            joined(obs, &peer, bootstrap)
+            joined(obs, &group, &peer, bootstrap)
         })
         .await?;
         Ok(())

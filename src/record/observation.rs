@@ -95,6 +95,11 @@ impl NodeObservation {
     pub fn group(&self, name: &str) -> Option<&GroupView> {
         self.groups.iter().find(|g| g.group == name)
     }
+
+    /// Does this node report itself leader of `group`?
+    pub fn leads(&self, group: &str) -> bool {
+        self.group(group).is_some_and(|g| g.role == Role::Leader)
+    }
 }
 
 /// All nodes at one moment.
@@ -112,4 +117,29 @@ pub struct Observation {
     pub upgrade: BTreeMap<String, UpgradeState>,
     /// Per node.
     pub nodes: Vec<NodeObservation>,
+}
+
+impl Observation {
+    /// The first node (in node order) that reports itself leader of `group`: the leader is
+    /// asked of a group by name, never of whichever group a node happens to list first (a
+    /// flavor may run several Raft groups, each with its own leader).
+    ///
+    /// ```
+    /// use nacos_chaos::record::{GroupView, NodeObservation, Observation, Role};
+    /// let view = |group: &str, role| GroupView { group: group.into(), role, term: Some(1),
+    ///     leader: None, members: vec![], learners: vec![], discarded_leader: None };
+    /// let node = |name: &str, groups| NodeObservation { node: name.into(), peer_id: name.into(),
+    ///     groups, error: None };
+    /// let obs = Observation { at_ms: 0, wall: std::time::SystemTime::UNIX_EPOCH, upgrade: Default::default(),
+    ///     nodes: vec![
+    ///         node("n1", vec![view("naming", Role::Leader), view("config", Role::Follower)]),
+    ///         node("n2", vec![view("naming", Role::Follower), view("config", Role::Leader)]),
+    ///     ] };
+    /// assert_eq!(obs.leader_of("config").map(|n| n.node.as_str()), Some("n2"));
+    /// assert_eq!(obs.leader_of("naming").map(|n| n.node.as_str()), Some("n1"));
+    /// assert!(obs.leader_of("lock").is_none());
+    /// ```
+    pub fn leader_of(&self, group: &str) -> Option<&NodeObservation> {
+        self.nodes.iter().find(|n| n.leads(group))
+    }
 }

@@ -8,7 +8,7 @@ use crate::check::Checkpoint;
 use crate::cluster::{Cluster, Recreate};
 use crate::error::{Error, Result};
 use crate::fault::{Nemesis, Targets};
-use crate::flavor::{FlavorKind, Role};
+use crate::flavor::FlavorKind;
 use crate::report::RunRecord;
 use crate::workload::Workload;
 
@@ -139,9 +139,7 @@ async fn upgrade_order(
         Order::Named(s) if s == "leader_last" => {
             let obs = cluster.observe().await;
             let leader = obs
-                .nodes
-                .iter()
-                .find(|o| o.groups.first().is_some_and(|g| g.role == Role::Leader))
+                .leader_of(&cluster.leader_group())
                 .and_then(|o| cluster.index_of(&o.node));
             let mut v: Vec<usize> = (1..=n).filter(|i| Some(*i) != leader).collect();
             v.extend(leader);
@@ -455,15 +453,16 @@ fn node_index(name: &str) -> Result<usize> {
     Targets::node_index(name).map_err(Error::Config)
 }
 
-/// Each running node's view of its first group's members, for a step's record.
+/// Each running node's view of the leader group's members, for a step's record.
 async fn members_line(cluster: &mut Cluster) -> String {
     let obs = cluster.observe().await;
+    let group = cluster.leader_group();
     let views: Vec<String> = obs
         .nodes
         .iter()
         .filter(|n| n.reachable())
         .filter_map(|n| {
-            let g = n.groups.first()?;
+            let g = n.group(&group)?;
             Some(format!(
                 "{} {:?} members [{}]",
                 n.node,
