@@ -2,6 +2,8 @@
 //! cluster, and the version matrix.
 
 mod batch;
+mod build;
+mod harness;
 mod locate;
 mod render;
 mod repro;
@@ -10,6 +12,8 @@ mod steps;
 mod suite;
 
 pub use batch::{Case, aborted, expand, run_all, shard};
+pub use build::SuiteBuilder;
+pub use harness::Harness;
 pub use render::{
     PLACEHOLDER_NOTE, RenderedFile, RenderedNode, RenderedSuite, RenderedVersion, render,
 };
