@@ -15,22 +15,23 @@
 //! - [`rehearse`] — an upgrade rehearsed on the user's own backup, and the fixes compared.
 //!
 //! A chaos test in Rust: three r-nacos nodes, the leader isolated for 20 s while the workload
-//! writes, healed; no acknowledged write lost, a leader throughout within the bound.
-//! `tests/harness_rnacos.rs` is this example, run for real.
+//! writes, healed. A leader throughout within the bound; and the durability check reports
+//! what r-nacos 0.8.8 does here (in every run so far): config writes acknowledged around the
+//! isolation are lost. `tests/harness_rnacos.rs` is this example, run for real.
 //!
 //! ```no_run
 //! use std::time::Duration;
 //! use nacos_chaos::{check::Status, fault::{Fault, Partition, Targets}, scenario::{Harness, Step, Suite}};
 //!
 //! #[tokio::test]
-//! async fn isolating_the_leader_loses_no_acknowledged_write() -> nacos_chaos::Result<()> {
+//! async fn isolating_the_leader() -> nacos_chaos::Result<()> {
 //!     let isolate = Fault::Partition { partition: Partition::Isolate(Targets::Leader) };
 //!     let suite = Suite::rnacos("isolate-leader", "0.8.8")
 //!         .steps([Step::start(), Step::workload(true), Step::fault(isolate, Duration::from_secs(20)), Step::wait_leader()])
 //!         .build()?;
 //!     let record = Harness::new(&suite).run().await;
-//!     assert_eq!(record.status_of("durability"), Some(Status::Pass), "{:?}", record.verdicts);
 //!     assert_eq!(record.status_of("leader"), Some(Status::Pass), "{:?}", record.verdicts);
+//!     assert_eq!(record.status_of("durability"), Some(Status::Fail), "{:?}", record.verdicts);
 //!     Ok(())
 //! }
 //! ```
