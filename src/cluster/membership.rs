@@ -418,8 +418,10 @@ impl Cluster {
         path: &str,
         body: Option<String>,
     ) -> Result<AdminAnswer> {
-        let url = self.node(to)?.base_url().ok_or_else(|| {
-            Error::Config(format!("n{to} is not running (no published HTTP port)"))
+        let url = self.node(to)?.base_url().ok_or_else(|| Error::NodeState {
+            node: format!("n{to}"),
+            why: "is not running (no published HTTP port)".into(),
+            fix: "start it before the step that calls it".into(),
         })?;
         let request = format!(
             "{} n{to} {path}{}",

@@ -563,7 +563,9 @@ async fn start_experiment(
         ..
     } = step
     else {
-        return Err(Error::Config("start_experiment: not a start step".into()));
+        return Err(Error::Internal(
+            "start_experiment called with a step that is not start".into(),
+        ));
     };
     let n = cluster.nodes().len();
     let subset: Vec<usize> = match nodes {
