@@ -242,11 +242,14 @@ fn split_brain(
     split
 }
 
+/// Leader claims per (group, term), in time order.
+type Claims<'a> = BTreeMap<(&'a str, u64), Vec<Claim<'a>>>;
+
+/// Peer -> (node, first claim at).
+type Claimants<'a> = BTreeMap<&'a str, (&'a str, u64)>;
+
 /// Leader claims per (group, term), in time order, and how many claims carried no term.
-#[allow(clippy::type_complexity)]
-fn claims_by_term<'a>(
-    sorted: &[&'a Observation],
-) -> (BTreeMap<(&'a str, u64), Vec<Claim<'a>>>, usize) {
+fn claims_by_term<'a>(sorted: &[&'a Observation]) -> (Claims<'a>, usize) {
     let mut claims: BTreeMap<(&str, u64), Vec<Claim<'_>>> = BTreeMap::new();
     let mut without_term = 0usize;
     for o in sorted {
@@ -273,11 +276,7 @@ fn claims_by_term<'a>(
 
 /// Of one term's claims, the peers in a pair of claims no epoch boundary separates
 /// (peer -> (node, first at)), and the faults that separate the other pairs.
-#[allow(clippy::type_complexity)]
-fn same_epoch<'a>(
-    cs: &[Claim<'a>],
-    faults: &[FaultWindow],
-) -> (BTreeMap<&'a str, (&'a str, u64)>, BTreeSet<String>) {
+fn same_epoch<'a>(cs: &[Claim<'a>], faults: &[FaultWindow]) -> (Claimants<'a>, BTreeSet<String>) {
     let mut together: BTreeMap<&str, (&str, u64)> = BTreeMap::new();
     let mut boundaries: BTreeSet<String> = BTreeSet::new();
     for (i, a) in cs.iter().enumerate() {

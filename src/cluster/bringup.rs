@@ -329,34 +329,9 @@ impl Cluster {
             let mut paths = self.flavor.raft_paths(&n.version);
             // The upgrade-state answer (official 2.0.x/2.1.x) rides along, last.
             paths.extend(self.flavor.upgrade_state_path(&n.version));
-            let http = self.http.clone();
-            let url = n.base_url();
-            let state = n.state;
-            async move {
-                let Some(url) = url.filter(|_| state == NodeState::Running) else {
-                    return Err(format!("{state:?}").to_lowercase());
-                };
-                let mut answers = vec![];
-                for p in paths {
-                    let a = match http.get(format!("{url}{p}")).send().await {
-                        Ok(r) => {
-                            let status = r.status().as_u16();
-                            HttpAnswer {
-                                path: p,
-                                status,
-                                body: r.text().await.unwrap_or_default(),
-                            }
-                        }
-                        Err(e) => HttpAnswer {
-                            path: p,
-                            status: 0,
-                            body: e.to_string(),
-                        },
-                    };
-                    answers.push(a);
-                }
-                Ok(answers)
-            }
+            let url = n.base_url().filter(|_| n.state == NodeState::Running);
+            let down = format!("{:?}", n.state).to_lowercase();
+            ask_node(self.http.clone(), url.ok_or(down), paths)
         });
         let results = join_all(futures).await;
         let mut nodes = vec![];
@@ -366,27 +341,10 @@ impl Cluster {
             let (groups, error) = match r {
                 Err(state) => (vec![], Some(state)),
                 Ok(mut answers) => {
-                    if let Some(p) = self.flavor.upgrade_state_path(&n.version) {
-                        let at = answers.iter().rposition(|a| a.path == p);
-                        if let Some(a) = at.map(|i| answers.remove(i)) {
-                            match self.flavor.parse_upgrade_state(&n.version, &n.identity, &a) {
-                                Ok(s) => {
-                                    upgrade.insert(n.name().to_string(), s);
-                                }
-                                Err(e) => {
-                                    tracing::debug!(node = n.name(), error = %e, "no upgrade state")
-                                }
-                            }
-                        }
+                    if let Some(s) = self.take_upgrade_state(n, &mut answers) {
+                        upgrade.insert(n.name().to_string(), s);
                     }
-                    if let Some(a) = answers.iter().find(|a| a.status == 0) {
-                        (vec![], Some(format!("unreachable: {}", a.body)))
-                    } else {
-                        match self.flavor.parse_raft(&n.version, &n.identity, &answers) {
-                            Ok(g) => (g, None),
-                            Err(e) => (vec![], Some(e.to_string())),
-                        }
-                    }
+                    self.parse_node(n, &answers)
                 }
             };
             nodes.push(NodeObservation {
@@ -407,6 +365,37 @@ impl Cluster {
         };
         self.observations.push(obs.clone());
         obs
+    }
+
+    /// Remove the upgrade-state answer from `answers` (where the flavor reads one) and parse
+    /// it; a node without one is logged at DEBUG and left out.
+    fn take_upgrade_state(
+        &self,
+        n: &super::Node,
+        answers: &mut Vec<HttpAnswer>,
+    ) -> Option<crate::record::UpgradeState> {
+        let p = self.flavor.upgrade_state_path(&n.version)?;
+        let at = answers.iter().rposition(|a| a.path == p)?;
+        let a = answers.remove(at);
+        self.flavor
+            .parse_upgrade_state(&n.version, &n.identity, &a)
+            .inspect_err(|e| tracing::debug!(node = n.name(), error = %e, "no upgrade state"))
+            .ok()
+    }
+
+    /// A node's groups from its Raft answers, or why there are none (unreachable, unparsable).
+    fn parse_node(
+        &self,
+        n: &super::Node,
+        answers: &[HttpAnswer],
+    ) -> (Vec<crate::record::GroupView>, Option<String>) {
+        if let Some(a) = answers.iter().find(|a| a.status == 0) {
+            return (vec![], Some(format!("unreachable: {}", a.body)));
+        }
+        match self.flavor.parse_raft(&n.version, &n.identity, answers) {
+            Ok(g) => (g, None),
+            Err(e) => (vec![], Some(e.to_string())),
+        }
     }
 
     /// Poll `cond` on a fresh observation every [`POLL`](crate::poll::POLL) until it yields a value or the
@@ -501,6 +490,36 @@ impl Cluster {
             .next()
             .unwrap_or_default()
     }
+}
+
+/// Every path of one node, in order: the answers (a transport failure is an answer with
+/// status 0 and the error as its body), or the node's state where it is not running.
+async fn ask_node(
+    http: reqwest::Client,
+    url: std::result::Result<String, String>,
+    paths: Vec<String>,
+) -> std::result::Result<Vec<HttpAnswer>, String> {
+    let url = url?;
+    let mut answers = vec![];
+    for p in paths {
+        let a = match http.get(format!("{url}{p}")).send().await {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                HttpAnswer {
+                    path: p,
+                    status,
+                    body: r.text().await.unwrap_or_default(),
+                }
+            }
+            Err(e) => HttpAnswer {
+                path: p,
+                status: 0,
+                body: e.to_string(),
+            },
+        };
+        answers.push(a);
+    }
+    Ok(answers)
 }
 
 /// "leader nK members [..] learners [..]" for error texts, or "no leader".
