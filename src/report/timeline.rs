@@ -60,6 +60,8 @@ const LEGEND: &[(&str, &str)] = &[
 /// assert!(svg.starts_with("<svg"));
 /// assert!(svg.ends_with("</svg>"));
 /// ```
+// Over 80 lines: one SVG drawn top to bottom (axes, fault bands, lanes, marks), every part
+// sharing the same scale; the parts read in drawing order.
 pub fn timeline_svg(record: &RunRecord) -> String {
     let mut obs: Vec<&Observation> = record.observations.iter().collect();
     obs.sort_by_key(|o| o.at_ms);

@@ -453,6 +453,8 @@ impl Suite {
         }
     }
 
+    // Over 80 lines for now: one rule after another, each with the span its error points at;
+    // other branches are adding rules here, so it is split after they merge (issue #10).
     fn validate(&self, text: &str) -> Result<()> {
         use Seg::{Index, Key};
         let n = self.cluster.nodes;
@@ -752,6 +754,9 @@ impl Suite {
     }
 
     /// Bring-up, membership and admin steps, with the node count as steps change it.
+    // Over 80 lines for now: one arm per step that changes the node count, threaded through
+    // one running count; other branches are adding step arms here, so it is split after
+    // they merge.
     fn validate_membership_steps(&self, text: &str) -> Result<()> {
         use Seg::{Index, Key};
         let mut known = self.cluster.nodes;
@@ -947,6 +952,8 @@ impl Suite {
         Ok(())
     }
 
+    // Over 80 lines for now: one arm per fault kind; it moves into each fault once faults
+    // validate themselves (issue #10, src/fault is being restructured on another branch).
     fn check_fault(&self, text: &str, fault: &Fault, at: &[Seg<'_>]) -> Result<()> {
         use crate::fault::Partition;
         let key = |k: &'static str| -> Vec<Seg<'_>> {
