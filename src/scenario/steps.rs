@@ -267,15 +267,26 @@ async fn start_all(ctx: &mut Ctx<'_>, cluster: &mut Cluster, timeout: Duration) 
         ),
         Err(e) => e.to_string(),
     };
-    ctx.record.checkpoints.push(Checkpoint {
+    ctx.record
+        .checkpoints
+        .push(bring_up_checkpoint(&r, timeout, true));
+    r.map(|_| detail)
+}
+
+/// The bring-up's checkpoint: the time to an agreed leader, or why there was none.
+fn bring_up_checkpoint(
+    r: &Result<crate::cluster::LeaderReport>,
+    timeout: Duration,
+    expect_leader: bool,
+) -> Checkpoint {
+    Checkpoint {
         name: "bring-up".into(),
         at_ms: 0,
         time_to_leader_ms: r.as_ref().ok().map(|rep| rep.elapsed.as_millis() as u64),
         deadline_ms: timeout.as_millis() as u64,
         reason: r.as_ref().err().map(|e| e.to_string()),
-        expect_leader: true,
-    });
-    r.map(|_| detail)
+        expect_leader,
+    }
 }
 
 /// `workload` on: a new session that appends to the run's history so far.
@@ -605,14 +616,9 @@ async fn start_experiment(
         format!("; {}", applied.join("; "))
     };
     let names: Vec<String> = seq.iter().map(|i| format!("n{i}")).collect();
-    ctx.record.checkpoints.push(Checkpoint {
-        name: "bring-up".into(),
-        at_ms: 0,
-        time_to_leader_ms: r.as_ref().ok().map(|rep| rep.elapsed.as_millis() as u64),
-        deadline_ms: timeout.as_millis() as u64,
-        reason: r.as_ref().err().map(|e| e.to_string()),
-        expect_leader: !*may_fail,
-    });
+    ctx.record
+        .checkpoints
+        .push(bring_up_checkpoint(&r, timeout, !*may_fail));
     let seen = members_line(cluster).await;
     match r {
         Ok(rep) => Ok(format!(
