@@ -168,3 +168,54 @@ impl Step {
         Step::Hold { duration }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each constructor is the step a suite file's bare `action` line parses to, so a Rust
+    /// test and a TOML suite mean the same by `start` or `wait_leader`.
+    #[test]
+    fn constructors_equal_the_toml_defaults() {
+        let text = "name = \"d\"\n[cluster]\nflavor = \"rnacos\"\n[versions]\nfrom = [\"0.8.8\"]\n\
+                    [[steps]]\naction = \"start\"\n[[steps]]\naction = \"workload\"\nenabled = true\n\
+                    [[steps]]\naction = \"wait_leader\"\n[[steps]]\naction = \"hold\"\nduration = \"2s\"\n";
+        let parsed = Suite::parse("d.toml", text).unwrap();
+        let built = Suite::rnacos("d", "0.8.8")
+            .steps([
+                Step::start(),
+                Step::workload(true),
+                Step::wait_leader(),
+                Step::hold(Duration::from_secs(2)),
+            ])
+            .build()
+            .unwrap();
+        let steps = |s: &Suite| {
+            s.steps
+                .iter()
+                .map(|s| s.get_ref().clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(steps(&built), steps(&parsed));
+        assert_eq!(built.cluster, parsed.cluster);
+        assert_eq!(built.path, None);
+    }
+
+    /// A suite built in Rust is refused where the same file would be, with the same message.
+    #[test]
+    fn a_bad_built_suite_is_refused_like_a_file() {
+        let e = Suite::rnacos("no-steps", "0.8.8").build().unwrap_err();
+        assert!(e.to_string().starts_with("no-steps.toml:"), "{e}");
+        let e = Suite::rnacos("x", "0.8.8")
+            .nodes(4)
+            .step(Step::start())
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().starts_with("x.toml:"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("cluster.nodes = 4: expected 1, 3 or 5"),
+            "{e}"
+        );
+    }
+}

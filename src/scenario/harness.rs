@@ -348,3 +348,60 @@ impl Run<'_> {
         record
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A suite the harness cannot run yet ends in prepare: nothing provided, no cluster, no
+    /// steps, no verdicts, and the record still written with the reason and its fix.
+    #[tokio::test]
+    async fn a_refused_suite_ends_in_prepare_with_its_record_written() {
+        let suite = Suite::parse(
+            "refused.toml",
+            "name = \"refused\"\n[cluster]\nflavor = \"rnacos\"\n[[cluster.node]]\nname = \"n2\"\n\
+             [versions]\nfrom = [\"0.8.8\"]\n[[steps]]\naction = \"start\"\n",
+        )
+        .unwrap();
+        let results = tempfile::tempdir().unwrap();
+        let opts = RunOptions {
+            results: results.path().to_path_buf(),
+            run_id: Some("rtest".into()),
+            ..RunOptions::default()
+        };
+        let record = Harness::new(&suite).options(opts).run().await;
+        let error = record.error.as_deref().unwrap_or_default();
+        assert!(
+            error.starts_with("not implemented yet for rnacos: per-node identity"),
+            "{error}"
+        );
+        assert!(error.contains("fix: "), "{error}");
+        assert!(
+            record.steps.is_empty() && record.verdicts.is_empty(),
+            "{record:?}"
+        );
+        assert_eq!(
+            (record.from_version.as_str(), record.to_version.as_deref()),
+            ("0.8.8", None)
+        );
+        let written = results
+            .path()
+            .join("rtest")
+            .join(crate::report::VERDICT_FILE);
+        assert!(written.is_file(), "{} not written", written.display());
+    }
+
+    /// The first pair of the suite's versions unless told otherwise.
+    #[test]
+    fn versions_default_to_the_suites_first_pair() {
+        let suite = Suite::rnacos("v", "0.7.3")
+            .versions(&["0.7.3", "0.6.0"], &["0.8.8"])
+            .step(super::super::Step::start())
+            .build()
+            .unwrap();
+        let h = Harness::new(&suite);
+        assert_eq!((h.from, h.to), ("0.7.3", Some("0.8.8")));
+        let h = h.versions("0.6.0", None);
+        assert_eq!((h.from, h.to), ("0.6.0", None));
+    }
+}
