@@ -10,6 +10,7 @@ mod repro;
 mod runner;
 mod steps;
 mod suite;
+mod upgrade;
 
 pub use batch::{Case, aborted, expand, run_all, shard};
 pub use build::SuiteBuilder;
