@@ -147,9 +147,50 @@ pub enum Error {
         /// How to fix it.
         fix: String,
     },
-    /// HTTP transport error.
-    #[error("http {0}")]
-    Http(String),
+    /// An HTTP request failed in transport (or its client could not be built); the reqwest
+    /// error is kept as the source.
+    #[error(
+        "http {request}: {source}\n  fix: check that the node is running and its port is published (`docker ps`)"
+    )]
+    Http {
+        /// The request (`GET http://127.0.0.1:33001/nacos/v1/raft/metrics`).
+        request: String,
+        /// The transport error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// A node was asked for that the cluster does not have.
+    #[error("no node {node} in a {nodes}-node cluster\n  fix: name a node from n1 to n{nodes}")]
+    NoSuchNode {
+        /// The node asked for (`n7`).
+        node: String,
+        /// How many nodes the cluster has.
+        nodes: usize,
+    },
+    /// A node was asked to do something its state does not allow (not started, no port).
+    #[error("{node} {why}\n  fix: {fix}")]
+    NodeState {
+        /// The node (`n3`).
+        node: String,
+        /// What its state is (`has no container (not started)`).
+        why: String,
+        /// What makes it possible (a step that starts it first).
+        fix: String,
+    },
+    /// A record could not be serialized (a bug: every record type serializes).
+    #[error(
+        "serializing {what}: {source}\n  fix: a nacos-chaos bug; report it with the command line"
+    )]
+    Serialize {
+        /// What was being written.
+        what: String,
+        /// The serializer's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The harness broke one of its own assumptions (a bug, not a configuration problem).
+    #[error("internal error: {0}\n  fix: a nacos-chaos bug; report it with the command line")]
+    Internal(String),
 }
 
 /// Result alias for the library.
@@ -160,6 +201,22 @@ impl Error {
     pub fn docker(op: impl Into<String>, source: bollard::errors::Error) -> Self {
         Error::Docker {
             op: op.into(),
+            source,
+        }
+    }
+
+    /// Wrap a reqwest error with the request that failed.
+    pub fn http(request: impl Into<String>, source: reqwest::Error) -> Self {
+        Error::Http {
+            request: request.into(),
+            source,
+        }
+    }
+
+    /// Wrap a serde_json error with what was being written.
+    pub fn serialize(what: impl Into<String>, source: serde_json::Error) -> Self {
+        Error::Serialize {
+            what: what.into(),
             source,
         }
     }

@@ -9,6 +9,7 @@ use nacos_chaos::cluster::observe::Agreement;
 use nacos_chaos::cluster::observe::Observation;
 use nacos_chaos::cluster::{Cluster, ClusterSpec, boot_drift};
 use nacos_chaos::flavor::Role;
+use nacos_chaos::flavor::rnacos::GROUP;
 
 /// The leader's index (1-based) and its live membership, if a leader answers.
 fn leader_of(o: &Observation) -> std::result::Result<(usize, Vec<String>), String> {
@@ -16,7 +17,7 @@ fn leader_of(o: &Observation) -> std::result::Result<(usize, Vec<String>), Strin
         .iter()
         .enumerate()
         .find_map(|(i, n)| {
-            let g = n.groups.first().filter(|g| g.role == Role::Leader)?;
+            let g = n.group(GROUP).filter(|g| g.role == Role::Leader)?;
             Some((i + 1, g.members.clone()))
         })
         .ok_or_else(|| "no leader answers".to_string())
@@ -110,7 +111,7 @@ async fn concurrent_joins_end_whole_or_are_refused_by_the_bringup_checks() {
         .expect("create");
     c.start_node(1, None).await.unwrap();
     c.wait_until("n1 leads", Duration::from_secs(60), |o| {
-        let g = o.nodes[0].groups.first().ok_or("n1 not answering")?;
+        let g = o.nodes[0].group(GROUP).ok_or("n1 not answering")?;
         if g.role == Role::Leader {
             Ok(())
         } else {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use nacos_chaos::Error;
 use nacos_chaos::cluster::{Cluster, ClusterSpec, MembershipPolicy};
 use nacos_chaos::fault::{Fault, Nemesis, NetOptions, Partition, Targets, measure_rtt_ms};
-use nacos_chaos::flavor::Role;
+use nacos_chaos::flavor::rnacos::GROUP;
 
 async fn launch(test: &str) -> Option<Cluster> {
     common::engine_or_skip(test).await?;
@@ -131,13 +131,7 @@ async fn isolating_the_leader_makes_the_majority_elect_a_new_one_and_heal_reunit
         return;
     };
     let obs = c.observe().await;
-    let old = obs
-        .nodes
-        .iter()
-        .find(|n| n.groups[0].role == Role::Leader)
-        .expect("leader")
-        .peer_id
-        .clone();
+    let old = obs.leader_of(GROUP).expect("leader").peer_id.clone();
     let mut nemesis = Nemesis::default();
     let id = nemesis
         .apply(
@@ -163,7 +157,7 @@ async fn isolating_the_leader_makes_the_majority_elect_a_new_one_and_heal_reunit
                 let majority: Vec<_> = obs.nodes.iter().filter(|n| n.peer_id != old2).collect();
                 let leaders: Vec<_> = majority
                     .iter()
-                    .filter_map(|n| n.groups.first()?.leader.clone())
+                    .filter_map(|n| n.group(GROUP)?.leader.clone())
                     .collect();
                 match leaders.as_slice() {
                     [a, b] if a == b && *a != old2 => Ok(a.clone()),

@@ -5,6 +5,7 @@
 mod common;
 
 use nacos_chaos::check::Status;
+use nacos_chaos::flavor::rnacos::GROUP;
 use nacos_chaos::report::RunRecord;
 use nacos_chaos::scenario::{RunOptions, Suite, run};
 use rstest::rstest;
@@ -328,8 +329,7 @@ fn lost_joins(r: &RunRecord) -> Vec<String> {
         .nodes
         .iter()
         .filter(|n| {
-            n.groups
-                .first()
+            n.group(GROUP)
                 .is_some_and(|g| g.leader.is_none() && g.members == [n.peer_id.clone()])
         })
         .map(|n| n.node.clone())
@@ -337,7 +337,7 @@ fn lost_joins(r: &RunRecord) -> Vec<String> {
     let led = last
         .nodes
         .iter()
-        .filter(|n| n.groups.first().is_some_and(|g| g.leader.is_some()))
+        .filter(|n| n.group(GROUP).is_some_and(|g| g.leader.is_some()))
         .count();
     if !alone.is_empty() {
         assert!(led * 2 > last.nodes.len(), "no majority formed: {last:?}");

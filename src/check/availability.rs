@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::{Evidence, Status, Thresholds, Verdict, clip, evidence, kind_name, skip, verdict};
-use crate::workload::{History, Op, OpKind, Outcome};
+use crate::record::{History, Op, OpKind, Outcome};
 
 /// Judge availability of a history against `t.min_success_ratio` and `t.max_outage_ms`.
 ///
@@ -48,30 +48,9 @@ pub fn availability(history: &History, t: &Thresholds) -> Verdict {
         return skip("availability", "no operations recorded");
     }
     let ops = history.by_start();
-    let mut metrics = BTreeMap::new();
+    let mut metrics = overall_metrics(&ops);
     let mut ev = Vec::new();
     let mut problems = Vec::new();
-
-    metrics.insert("ops".into(), ops.len() as f64);
-    metrics.insert("success_ratio".into(), ratio(&ops));
-    for (name, want) in [
-        ("ok", Outcome::Ok),
-        ("fail", Outcome::Fail),
-        ("unknown", Outcome::Unknown),
-    ] {
-        let n = ops.iter().filter(|o| o.outcome == want).count();
-        metrics.insert(format!("ops.{name}"), n as f64);
-    }
-    for (name, writes) in [("reads", false), ("writes", true)] {
-        let part: Vec<&Op> = ops
-            .iter()
-            .copied()
-            .filter(|o| o.kind.is_write() == writes)
-            .collect();
-        if !part.is_empty() {
-            metrics.insert(format!("success_ratio.{name}"), ratio(&part));
-        }
-    }
 
     let mut by_kind: BTreeMap<OpKind, Vec<&Op>> = BTreeMap::new();
     let mut by_node: BTreeMap<&str, Vec<&Op>> = BTreeMap::new();
@@ -82,58 +61,11 @@ pub fn availability(history: &History, t: &Thresholds) -> Verdict {
 
     let mut longest_overall = 0u64;
     for (kind, kops) in &by_kind {
-        let name = kind_name(*kind);
-        let rw = if kind.is_write() { "write" } else { "read" };
-        let r = ratio(kops);
-        let ok = kops.iter().filter(|o| o.outcome == Outcome::Ok).count();
-        let windows = outages(kops);
-        let longest = windows
-            .iter()
-            .max_by_key(|w| (w.duration(), std::cmp::Reverse(w.from_ms)));
-        let longest_ms = longest.map_or(0, Outage::duration);
-        longest_overall = longest_overall.max(longest_ms);
-        metrics.insert(format!("success_ratio.{name}"), r);
-        metrics.insert(format!("longest_outage_ms.{name}"), longest_ms as f64);
-        metrics.insert(format!("outages.{name}"), windows.len() as f64);
-
-        let mut text = format!("{name} ({rw}): {ok}/{} ok ({r:.3})", kops.len());
-        match longest {
-            Some(w) => text.push_str(&format!(", longest outage {}", w.describe())),
-            None => text.push_str(", no outage"),
-        }
-        let low = r < t.min_success_ratio;
-        let long = longest_ms > t.max_outage_ms;
-        if low {
-            problems.push(format!(
-                "{name} success ratio {r:.3} < {}",
-                t.min_success_ratio
-            ));
-            text.push_str(&format!(
-                "; ratio below the minimum {}",
-                t.min_success_ratio
-            ));
-        }
-        if long {
-            problems.push(format!(
-                "{name} outage {longest_ms} ms > {} ms",
-                t.max_outage_ms
-            ));
-            text.push_str(&format!("; outage over the {} ms bound", t.max_outage_ms));
-        }
-        let at = longest.map(|w| w.from_ms);
-        ev.push(evidence(text, None, at, Some(format!("api:{name}"))));
-        // Every other window over the bound, so none hides behind the longest.
-        for w in windows.iter().filter(|w| w.duration() > t.max_outage_ms) {
-            if Some(w.from_ms) != at {
-                let text = format!("{name} ({rw}): outage {} over the bound", w.describe());
-                ev.push(evidence(
-                    text,
-                    None,
-                    Some(w.from_ms),
-                    Some(format!("api:{name}")),
-                ));
-            }
-        }
+        let judged = judge_kind(*kind, kops, t);
+        longest_overall = longest_overall.max(judged.longest_ms);
+        metrics.extend(judged.metrics);
+        ev.extend(judged.ev);
+        problems.extend(judged.problems);
     }
     metrics.insert("longest_outage_ms".into(), longest_overall as f64);
 
@@ -160,6 +92,91 @@ pub fn availability(history: &History, t: &Thresholds) -> Verdict {
             ev,
             metrics,
         )
+    }
+}
+
+/// Counts and success ratios over every operation, and over reads and writes apart.
+fn overall_metrics(ops: &[&Op]) -> BTreeMap<String, f64> {
+    let mut metrics = BTreeMap::new();
+    metrics.insert("ops".into(), ops.len() as f64);
+    metrics.insert("success_ratio".into(), ratio(ops));
+    for (name, want) in [
+        ("ok", Outcome::Ok),
+        ("fail", Outcome::Fail),
+        ("unknown", Outcome::Unknown),
+    ] {
+        let n = ops.iter().filter(|o| o.outcome == want).count();
+        metrics.insert(format!("ops.{name}"), n as f64);
+    }
+    for (name, writes) in [("reads", false), ("writes", true)] {
+        let part: Vec<&Op> = ops
+            .iter()
+            .copied()
+            .filter(|o| o.kind.is_write() == writes)
+            .collect();
+        if !part.is_empty() {
+            metrics.insert(format!("success_ratio.{name}"), ratio(&part));
+        }
+    }
+    metrics
+}
+
+/// What one operation kind contributes to the verdict.
+struct KindJudged {
+    longest_ms: u64,
+    metrics: BTreeMap<String, f64>,
+    ev: Vec<Evidence>,
+    problems: Vec<String>,
+}
+
+/// One operation kind: its ratio and longest outage against the thresholds, and every
+/// other outage over the bound.
+fn judge_kind(kind: OpKind, kops: &[&Op], t: &Thresholds) -> KindJudged {
+    let name = kind_name(kind);
+    let rw = if kind.is_write() { "write" } else { "read" };
+    let r = ratio(kops);
+    let ok = kops.iter().filter(|o| o.outcome == Outcome::Ok).count();
+    let windows = outages(kops);
+    let longest = windows
+        .iter()
+        .max_by_key(|w| (w.duration(), std::cmp::Reverse(w.from_ms)));
+    let longest_ms = longest.map_or(0, Outage::duration);
+    let mut metrics = BTreeMap::new();
+    metrics.insert(format!("success_ratio.{name}"), r);
+    metrics.insert(format!("longest_outage_ms.{name}"), longest_ms as f64);
+    metrics.insert(format!("outages.{name}"), windows.len() as f64);
+
+    let mut problems = Vec::new();
+    let mut text = format!("{name} ({rw}): {ok}/{} ok ({r:.3})", kops.len());
+    match longest {
+        Some(w) => text.push_str(&format!(", longest outage {}", w.describe())),
+        None => text.push_str(", no outage"),
+    }
+    if r < t.min_success_ratio {
+        let min = t.min_success_ratio;
+        problems.push(format!("{name} success ratio {r:.3} < {min}"));
+        text.push_str(&format!("; ratio below the minimum {min}"));
+    }
+    if longest_ms > t.max_outage_ms {
+        let max = t.max_outage_ms;
+        problems.push(format!("{name} outage {longest_ms} ms > {max} ms"));
+        text.push_str(&format!("; outage over the {max} ms bound"));
+    }
+    let at = longest.map(|w| w.from_ms);
+    let source = || Some(format!("api:{name}"));
+    let mut ev = vec![evidence(text, None, at, source())];
+    // Every other window over the bound, so none hides behind the longest.
+    for w in windows.iter().filter(|w| w.duration() > t.max_outage_ms) {
+        if Some(w.from_ms) != at {
+            let text = format!("{name} ({rw}): outage {} over the bound", w.describe());
+            ev.push(evidence(text, None, Some(w.from_ms), source()));
+        }
+    }
+    KindJudged {
+        longest_ms,
+        metrics,
+        ev,
+        problems,
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{Status, Thresholds, Verdict, WindowThresholds, availability, verdict};
 use crate::fault::FaultWindow;
-use crate::workload::{History, Op};
+use crate::record::{History, Op};
 
 /// Step windows (bring-up, upgrade) are not faults.
 fn is_fault(w: &FaultWindow) -> bool {
@@ -118,7 +118,7 @@ pub fn availability_in(history: &History, faults: &[FaultWindow], t: &Thresholds
 mod tests {
     use super::*;
     use crate::check::testkit::{fault, hist, publish};
-    use crate::workload::Outcome;
+    use crate::record::Outcome;
 
     fn window(ratio: f64) -> Option<WindowThresholds> {
         Some(WindowThresholds {

@@ -10,10 +10,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Status, Verdict, clip, evidence, kind_name, restart_safety, skip, verdict};
-use crate::cluster::BootMembership;
-use crate::cluster::observe::Observation;
-use crate::workload::{FinalRead, OpKind};
+use super::{Evidence, Status, Verdict, clip, evidence, kind_name, restart_safety, skip, verdict};
+use crate::record::BootMembership;
+use crate::record::{FinalRead, OpKind};
+use crate::record::{NodeObservation, Observation};
 
 /// Judge convergence after heal. No observations → Skip.
 ///
@@ -63,195 +63,237 @@ pub fn convergence(
     let Some(last) = observations.iter().max_by_key(|o| o.at_ms) else {
         return skip("convergence", "no observations recorded");
     };
-    let at = Some(last.at_ms);
-    let mut ev = Vec::new();
-    let mut problems = Vec::new();
-    let mut metrics = BTreeMap::new();
-
-    // Membership.
-    let unreachable: Vec<_> = last.nodes.iter().filter(|n| !n.reachable()).collect();
-    for n in &unreachable {
-        let why = clip(n.error.as_deref().unwrap_or("no answer"), 160);
-        ev.push(evidence(
-            format!("{} did not answer after heal: {why}", n.node),
-            Some(&n.node),
-            at,
-            None,
-        ));
-    }
-    if !unreachable.is_empty() {
-        problems.push(format!(
-            "{} node(s) unreachable after heal",
-            unreachable.len()
-        ));
-    }
+    let mut f = Findings {
+        at: Some(last.at_ms),
+        ..Findings::default()
+    };
+    let unreachable = f.unreachable(last);
     let reachable: Vec<_> = last.nodes.iter().filter(|n| n.reachable()).collect();
     let groups: BTreeSet<&str> = reachable
         .iter()
         .flat_map(|n| n.groups.iter().map(|g| g.group.as_str()))
         .collect();
-    let mut membership_bad = 0;
-    for group in &groups {
-        // members set -> nodes reporting it; None = group not reported.
-        let mut views: BTreeMap<Option<BTreeSet<&str>>, Vec<&str>> = BTreeMap::new();
-        for n in &reachable {
-            let members = n
-                .group(group)
-                .map(|g| g.members.iter().map(String::as_str).collect());
-            views.entry(members).or_default().push(&n.node);
-        }
-        if views.len() > 1 {
-            membership_bad += 1;
-            let desc: Vec<String> = views
-                .iter()
-                .map(|(m, ns)| match m {
-                    Some(m) => format!("{} say [{}]", ns.join(","), set(m)),
-                    None => format!("{} do not report the group", ns.join(",")),
-                })
-                .collect();
-            ev.push(evidence(
-                format!("group {group}: members differ: {}", desc.join("; ")),
-                None,
-                at,
-                None,
-            ));
-        } else if let Some((Some(m), _)) = views.iter().next() {
-            ev.push(evidence(
-                format!(
-                    "group {group}: all {} reachable node(s) say [{}]",
-                    reachable.len(),
-                    set(m)
-                ),
-                None,
-                at,
-                None,
-            ));
-        }
-    }
-    if membership_bad > 0 {
-        problems.push(format!("membership differs in {membership_bad} group(s)"));
-    }
-    // Restart safety: judged for a single group whose live membership all nodes agree on.
-    let live: Option<Vec<String>> = match (groups.len(), membership_bad) {
-        (1, 0) => reachable
-            .first()
-            .and_then(|n| n.groups.first())
-            .map(|g| g.members.clone()),
-        _ => None,
-    };
-    let (boot_ev, boot_problem) = restart_safety::judge(boots, live.as_deref(), at);
-    ev.extend(boot_ev);
-    problems.extend(boot_problem);
+    let membership_bad = f.membership(&reachable, &groups);
+    f.restart_safety(boots, &reachable, &groups, membership_bad);
+    let upgrade_bad = f.upgrade_state(last);
+    let (keys, content_bad) = f.content(final_reads);
 
-    // 1.x → 2.x upgrade state (official 2.0.x/2.1.x): reachable nodes must agree.
-    let mut upgrade_bad = 0;
-    match super::upgrade_agreement(last) {
-        None => {}
-        Some(Ok(e)) => ev.extend(e),
-        Some(Err((why, e))) => {
-            upgrade_bad = 1;
-            ev.extend(e);
-            problems.push(why);
-        }
-    }
-
-    // Content.
-    let nodes: BTreeSet<&str> = final_reads.iter().map(|r| r.node.as_str()).collect();
-    let keys: BTreeSet<(OpKind, &str)> = final_reads
-        .iter()
-        .map(|r| (r.kind, r.key.as_str()))
-        .collect();
-    let mut content_bad = 0;
-    for (kind, key) in &keys {
-        let mut views: BTreeMap<BTreeSet<&str>, Vec<&str>> = BTreeMap::new();
-        let mut unread: Vec<String> = Vec::new();
-        for node in &nodes {
-            let r = final_reads
-                .iter()
-                .find(|r| r.node == *node && r.kind == *kind && r.key == *key);
-            match r.map(|r| (&r.values, &r.error)) {
-                Some((Some(v), _)) => views
-                    .entry(v.iter().map(String::as_str).collect())
-                    .or_default()
-                    .push(node),
-                Some((None, err)) => unread.push(format!(
-                    "{node} read failed: {}",
-                    clip(err.as_deref().unwrap_or("no error text"), 120)
-                )),
-                None => unread.push(format!("{node} has no final read")),
-            }
-        }
-        if views.len() > 1 || !unread.is_empty() {
-            content_bad += 1;
-            let mut desc: Vec<String> = views
-                .iter()
-                .map(|(v, ns)| format!("{} have [{}]", ns.join(","), set(v)))
-                .collect();
-            desc.extend(unread);
-            ev.push(evidence(
-                format!(
-                    "{} '{key}': nodes differ: {}",
-                    kind_name(*kind),
-                    desc.join("; ")
-                ),
-                None,
-                None,
-                Some(format!("final:{}", kind_name(*kind))),
-            ));
-        }
-    }
-    if content_bad > 0 {
-        problems.push(format!("content differs on {content_bad} key(s)"));
-    }
-    if final_reads.is_empty() {
-        ev.push(evidence(
-            "no final reads recorded: content not compared",
-            None,
-            None,
-            None,
-        ));
-    }
-
+    let mut metrics = BTreeMap::new();
     metrics.insert("nodes".into(), last.nodes.len() as f64);
-    metrics.insert("unreachable_nodes".into(), unreachable.len() as f64);
+    metrics.insert("unreachable_nodes".into(), unreachable as f64);
     metrics.insert("groups".into(), groups.len() as f64);
     metrics.insert("membership_disagreements".into(), membership_bad as f64);
-    metrics.insert("keys".into(), keys.len() as f64);
+    metrics.insert("keys".into(), keys as f64);
     metrics.insert("content_disagreements".into(), content_bad as f64);
     if !last.upgrade.is_empty() {
         metrics.insert("upgrade_state_disagreements".into(), upgrade_bad as f64);
     }
+    let agreed = format!(
+        "{} node(s) agree on membership of {} group(s) and on {keys} key(s)",
+        last.nodes.len(),
+        groups.len(),
+    );
+    f.conclude(agreed, boot_unread, metrics)
+}
 
-    if problems.is_empty()
-        && let Some(why) = boot_unread
-    {
-        // Agreement today proves nothing about the next restart: not judged is not a pass.
-        let summary = format!("restart safety not judged: boot memberships unreadable: {why}");
-        return verdict(
-            "convergence",
-            Status::Skip,
-            clip(&summary, 300),
-            ev,
-            metrics,
-        );
+/// Evidence and problems as the phases of [`convergence`] find them.
+#[derive(Default)]
+struct Findings {
+    /// The last observation's time.
+    at: Option<u64>,
+    ev: Vec<Evidence>,
+    problems: Vec<String>,
+}
+
+impl Findings {
+    /// Every node that did not answer the last observation; returns how many.
+    fn unreachable(&mut self, last: &Observation) -> usize {
+        let down: Vec<_> = last.nodes.iter().filter(|n| !n.reachable()).collect();
+        for n in &down {
+            let why = clip(n.error.as_deref().unwrap_or("no answer"), 160);
+            let text = format!("{} did not answer after heal: {why}", n.node);
+            self.ev.push(evidence(text, Some(&n.node), self.at, None));
+        }
+        if !down.is_empty() {
+            self.problems
+                .push(format!("{} node(s) unreachable after heal", down.len()));
+        }
+        down.len()
     }
-    if problems.is_empty() {
-        let summary = format!(
-            "{} node(s) agree on membership of {} group(s) and on {} key(s)",
-            last.nodes.len(),
-            groups.len(),
-            keys.len()
-        );
-        verdict("convergence", Status::Pass, summary, ev, metrics)
-    } else {
-        verdict(
-            "convergence",
-            Status::Fail,
-            problems.join("; "),
-            ev,
-            metrics,
-        )
+
+    /// Per group, do all reachable nodes report the same members? Returns the number of
+    /// groups where they do not.
+    fn membership(&mut self, reachable: &[&NodeObservation], groups: &BTreeSet<&str>) -> usize {
+        let mut bad = 0;
+        for group in groups {
+            // members set -> nodes reporting it; None = group not reported.
+            let mut views: BTreeMap<Option<BTreeSet<&str>>, Vec<&str>> = BTreeMap::new();
+            for n in reachable {
+                let members = n
+                    .group(group)
+                    .map(|g| g.members.iter().map(String::as_str).collect());
+                views.entry(members).or_default().push(&n.node);
+            }
+            let text = if views.len() > 1 {
+                bad += 1;
+                let desc: Vec<String> = views
+                    .iter()
+                    .map(|(m, ns)| match m {
+                        Some(m) => format!("{} say [{}]", ns.join(","), set(m)),
+                        None => format!("{} do not report the group", ns.join(",")),
+                    })
+                    .collect();
+                format!("group {group}: members differ: {}", desc.join("; "))
+            } else if let Some((Some(m), _)) = views.iter().next() {
+                let n = reachable.len();
+                format!("group {group}: all {n} reachable node(s) say [{}]", set(m))
+            } else {
+                continue;
+            };
+            self.ev.push(evidence(text, None, self.at, None));
+        }
+        if bad > 0 {
+            self.problems
+                .push(format!("membership differs in {bad} group(s)"));
+        }
+        bad
     }
+
+    /// Restart safety: judged for a single group whose live membership all nodes agree on.
+    fn restart_safety(
+        &mut self,
+        boots: &[BootMembership],
+        reachable: &[&NodeObservation],
+        groups: &BTreeSet<&str>,
+        membership_bad: usize,
+    ) {
+        let only_group = groups.iter().next().filter(|_| groups.len() == 1);
+        let live: Option<Vec<String>> = match (only_group, membership_bad) {
+            (Some(only), 0) => reachable
+                .first()
+                .and_then(|n| n.group(only))
+                .map(|g| g.members.clone()),
+            _ => None,
+        };
+        let (ev, problem) = restart_safety::judge(boots, live.as_deref(), self.at);
+        self.ev.extend(ev);
+        self.problems.extend(problem);
+    }
+
+    /// 1.x → 2.x upgrade state (official 2.0.x/2.1.x): reachable nodes must agree. Returns
+    /// 1 where they do not.
+    fn upgrade_state(&mut self, last: &Observation) -> usize {
+        match super::upgrade_agreement(last) {
+            None => 0,
+            Some(Ok(e)) => {
+                self.ev.extend(e);
+                0
+            }
+            Some(Err((why, e))) => {
+                self.ev.extend(e);
+                self.problems.push(why);
+                1
+            }
+        }
+    }
+
+    /// Per key, did every node read the same values after heal? Returns the number of keys
+    /// and of keys where they did not.
+    fn content(&mut self, final_reads: &[FinalRead]) -> (usize, usize) {
+        let nodes: BTreeSet<&str> = final_reads.iter().map(|r| r.node.as_str()).collect();
+        let keys: BTreeSet<(OpKind, &str)> = final_reads
+            .iter()
+            .map(|r| (r.kind, r.key.as_str()))
+            .collect();
+        let mut bad = 0;
+        for &(kind, key) in &keys {
+            if let Some(desc) = key_disagreement(final_reads, &nodes, kind, key) {
+                bad += 1;
+                let name = kind_name(kind);
+                let text = format!("{name} '{key}': nodes differ: {desc}");
+                let source = Some(format!("final:{name}"));
+                self.ev.push(evidence(text, None, None, source));
+            }
+        }
+        if bad > 0 {
+            self.problems
+                .push(format!("content differs on {bad} key(s)"));
+        }
+        if final_reads.is_empty() {
+            let text = "no final reads recorded: content not compared";
+            self.ev.push(evidence(text, None, None, None));
+        }
+        (keys.len(), bad)
+    }
+
+    /// Pass with `agreed` as the summary, Fail with the problems, or Skip where nothing
+    /// failed but the boot memberships could not be read.
+    fn conclude(
+        self,
+        agreed: String,
+        boot_unread: Option<&str>,
+        metrics: BTreeMap<String, f64>,
+    ) -> Verdict {
+        let (ev, problems) = (self.ev, self.problems);
+        if !problems.is_empty() {
+            return verdict(
+                "convergence",
+                Status::Fail,
+                problems.join("; "),
+                ev,
+                metrics,
+            );
+        }
+        if let Some(why) = boot_unread {
+            // Agreement today proves nothing about the next restart: not judged is not a pass.
+            let summary = format!("restart safety not judged: boot memberships unreadable: {why}");
+            return verdict(
+                "convergence",
+                Status::Skip,
+                clip(&summary, 300),
+                ev,
+                metrics,
+            );
+        }
+        verdict("convergence", Status::Pass, agreed, ev, metrics)
+    }
+}
+
+/// How the nodes' final reads of one key differ (`n1 have [..]; n2 read failed: ..`), or
+/// `None` where every node read the same values.
+fn key_disagreement(
+    final_reads: &[FinalRead],
+    nodes: &BTreeSet<&str>,
+    kind: OpKind,
+    key: &str,
+) -> Option<String> {
+    let mut views: BTreeMap<BTreeSet<&str>, Vec<&str>> = BTreeMap::new();
+    let mut unread: Vec<String> = Vec::new();
+    for node in nodes {
+        let r = final_reads
+            .iter()
+            .find(|r| r.node == *node && r.kind == kind && r.key == key);
+        match r.map(|r| (&r.values, &r.error)) {
+            Some((Some(v), _)) => views
+                .entry(v.iter().map(String::as_str).collect())
+                .or_default()
+                .push(node),
+            Some((None, err)) => unread.push(format!(
+                "{node} read failed: {}",
+                clip(err.as_deref().unwrap_or("no error text"), 120)
+            )),
+            None => unread.push(format!("{node} has no final read")),
+        }
+    }
+    if views.len() <= 1 && unread.is_empty() {
+        return None;
+    }
+    let mut desc: Vec<String> = views
+        .iter()
+        .map(|(v, ns)| format!("{} have [{}]", ns.join(","), set(v)))
+        .collect();
+    desc.extend(unread);
+    Some(desc.join("; "))
 }
 
 fn set(s: &BTreeSet<&str>) -> String {
@@ -262,7 +304,7 @@ fn set(s: &BTreeSet<&str>) -> String {
 mod tests {
     use super::*;
     use crate::check::testkit::{down, failed_read, node, obs, read, view};
-    use crate::flavor::Role;
+    use crate::record::Role;
 
     const M: &[&str] = &["1", "2", "3"];
 
@@ -290,7 +332,7 @@ mod tests {
 
     #[test]
     fn upgrade_state_disagreement_fails_and_agreement_passes() {
-        use crate::flavor::UpgradeState;
+        use crate::record::UpgradeState;
         let s = |upgraded, double_write| UpgradeState {
             upgraded,
             all_2x: true,

@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Status, Verdict, clip, evidence, skip, verdict};
-use crate::workload::{FinalRead, History, Op, OpKind, Outcome};
+use super::{Evidence, Status, Verdict, clip, evidence, skip, verdict};
+use crate::record::{FinalRead, History, Op, OpKind, Outcome};
 
 /// Judge durability of a history's writes against what each node returned after heal.
 ///
@@ -64,69 +64,7 @@ pub fn durability(history: &History, final_reads: &[FinalRead]) -> Verdict {
     metrics.insert("lost_writes".into(), a.lost.len() as f64);
     metrics.insert("phantom_writes".into(), a.phantoms.len() as f64);
     metrics.insert("nodes".into(), a.nodes.len() as f64);
-
-    let mut ev = Vec::new();
-    if a.ephemeral > 0 {
-        ev.push(evidence(
-            format!(
-                "{} ephemeral registration(s) excluded: ephemeral instances expire by design",
-                a.ephemeral
-            ),
-            None,
-            None,
-            None,
-        ));
-    }
-    if a.unknown > 0 {
-        ev.push(evidence(
-            format!(
-                "{} write(s) with unknown outcome: may be present or absent",
-                a.unknown
-            ),
-            None,
-            None,
-            None,
-        ));
-    }
-    for l in &a.lost {
-        let nodes: Vec<String> = l
-            .nodes
-            .iter()
-            .map(|(n, had)| format!("{n} ({had})"))
-            .collect();
-        let single = (l.nodes.len() == 1).then(|| l.nodes[0].0.as_str());
-        let text = format!(
-            "LOST {} '{}': acknowledged {} (op #{}, acked at {} ms) missing on {}",
-            l.what,
-            l.key,
-            l.expected,
-            l.op_id,
-            l.acked_ms,
-            nodes.join(", ")
-        );
-        ev.push(evidence(
-            text,
-            single,
-            Some(l.acked_ms),
-            Some(l.source.clone()),
-        ));
-    }
-    for p in &a.phantoms {
-        let single = (p.nodes.len() == 1).then(|| p.nodes[0].as_str());
-        let why = if p.only_failed {
-            "only ever written by definitely failed ops"
-        } else {
-            "never written"
-        };
-        let text = format!(
-            "PHANTOM {} '{}': value '{}' on {} was {why}",
-            p.what,
-            p.key,
-            clip(&p.value, 80),
-            p.nodes.join(", ")
-        );
-        ev.push(evidence(text, single, None, Some(p.source.clone())));
-    }
+    let ev = analysis_evidence(&a);
 
     let bad = !a.lost.is_empty() || !a.phantoms.is_empty();
     if a.acknowledged == 0 && !bad {
@@ -166,6 +104,67 @@ pub fn durability(history: &History, final_reads: &[FinalRead]) -> Verdict {
         );
         verdict("durability", Status::Pass, summary, ev, metrics)
     }
+}
+
+/// The analysis as evidence: what was excluded or unknown, then every lost write and every
+/// phantom value.
+fn analysis_evidence(a: &Analysis<'_>) -> Vec<Evidence> {
+    let mut ev = Vec::new();
+    if a.ephemeral > 0 {
+        let text = format!(
+            "{} ephemeral registration(s) excluded: ephemeral instances expire by design",
+            a.ephemeral
+        );
+        ev.push(evidence(text, None, None, None));
+    }
+    if a.unknown > 0 {
+        let text = format!(
+            "{} write(s) with unknown outcome: may be present or absent",
+            a.unknown
+        );
+        ev.push(evidence(text, None, None, None));
+    }
+    ev.extend(a.lost.iter().map(lost_evidence));
+    ev.extend(a.phantoms.iter().map(phantom_evidence));
+    ev
+}
+
+/// `LOST config 'k': acknowledged 'v' (op #7, acked at 900 ms) missing on n2 (absent)`.
+fn lost_evidence(l: &Lost) -> Evidence {
+    let nodes: Vec<String> = l
+        .nodes
+        .iter()
+        .map(|(n, had)| format!("{n} ({had})"))
+        .collect();
+    let single = (l.nodes.len() == 1).then(|| l.nodes[0].0.as_str());
+    let text = format!(
+        "LOST {} '{}': acknowledged {} (op #{}, acked at {} ms) missing on {}",
+        l.what,
+        l.key,
+        l.expected,
+        l.op_id,
+        l.acked_ms,
+        nodes.join(", ")
+    );
+    evidence(text, single, Some(l.acked_ms), Some(l.source.clone()))
+}
+
+/// `PHANTOM config 'k': value 'x' on n2 was never written`.
+fn phantom_evidence(p: &Phantom) -> Evidence {
+    let single = (p.nodes.len() == 1).then(|| p.nodes[0].as_str());
+    let why = if p.only_failed {
+        "only ever written by definitely failed ops"
+    } else {
+        "never written"
+    };
+    let text = format!(
+        "PHANTOM {} '{}': value '{}' on {} was {why}",
+        p.what,
+        p.key,
+        clip(&p.value, 80),
+        p.nodes.join(", ")
+    );
+    evidence(text, single, None, Some(p.source.clone()))
 }
 
 /// An acknowledged value missing on some nodes.

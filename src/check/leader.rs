@@ -12,9 +12,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Checkpoint, Evidence, Status, Thresholds, Verdict, evidence, skip, verdict};
-use crate::cluster::observe::Observation;
 use crate::fault::FaultWindow;
-use crate::flavor::Role;
+use crate::record::Observation;
+use crate::record::Role;
 
 /// Judge leadership over a run.
 ///
@@ -185,52 +185,14 @@ fn split_brain(
     ev: &mut Vec<Evidence>,
     metrics: &mut BTreeMap<String, f64>,
 ) -> usize {
-    // (group, term) -> claims in time order.
-    let mut claims: BTreeMap<(&str, u64), Vec<Claim<'_>>> = BTreeMap::new();
-    let mut without_term = 0usize;
-    for o in sorted {
-        for n in &o.nodes {
-            for g in n.groups.iter().filter(|g| g.role == Role::Leader) {
-                match g.term {
-                    Some(term) => claims
-                        .entry((g.group.as_str(), term))
-                        .or_default()
-                        .push(Claim {
-                            peer: &n.peer_id,
-                            node: &n.node,
-                            at: o.at_ms,
-                        }),
-                    None => without_term += 1,
-                }
-            }
-        }
-    }
+    let (claims, without_term) = claims_by_term(sorted);
     let (mut split, mut other_epochs) = (0, 0);
     for ((group, term), cs) in &claims {
         let peers: BTreeSet<&str> = cs.iter().map(|c| c.peer).collect();
         if peers.len() < 2 {
             continue;
         }
-        // Peers in a pair of claims no epoch boundary separates: peer -> (node, first at).
-        let mut together: BTreeMap<&str, (&str, u64)> = BTreeMap::new();
-        let mut boundaries: BTreeSet<String> = BTreeSet::new();
-        for (i, a) in cs.iter().enumerate() {
-            for b in cs[i + 1..].iter().filter(|b| b.peer != a.peer) {
-                match separating(faults, a, b) {
-                    Some(f) => {
-                        boundaries.insert(format!("{} {}", f.id, f.kind));
-                    }
-                    None => {
-                        for c in [a, b] {
-                            let e = together.entry(c.peer).or_insert((c.node, c.at));
-                            if c.at < e.1 {
-                                *e = (c.node, c.at);
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let (together, boundaries) = same_epoch(cs, faults);
         if together.len() > 1 {
             split += 1;
             let who: Vec<String> = together
@@ -278,6 +240,60 @@ fn split_brain(
     );
     metrics.insert("leader_claims_without_term".into(), without_term as f64);
     split
+}
+
+/// Leader claims per (group, term), in time order.
+type Claims<'a> = BTreeMap<(&'a str, u64), Vec<Claim<'a>>>;
+
+/// Peer -> (node, first claim at).
+type Claimants<'a> = BTreeMap<&'a str, (&'a str, u64)>;
+
+/// Leader claims per (group, term), in time order, and how many claims carried no term.
+fn claims_by_term<'a>(sorted: &[&'a Observation]) -> (Claims<'a>, usize) {
+    let mut claims: BTreeMap<(&str, u64), Vec<Claim<'_>>> = BTreeMap::new();
+    let mut without_term = 0usize;
+    for o in sorted {
+        for n in &o.nodes {
+            for g in n.groups.iter().filter(|g| g.role == Role::Leader) {
+                let Some(term) = g.term else {
+                    without_term += 1;
+                    continue;
+                };
+                let claim = Claim {
+                    peer: &n.peer_id,
+                    node: &n.node,
+                    at: o.at_ms,
+                };
+                claims
+                    .entry((g.group.as_str(), term))
+                    .or_default()
+                    .push(claim);
+            }
+        }
+    }
+    (claims, without_term)
+}
+
+/// Of one term's claims, the peers in a pair of claims no epoch boundary separates
+/// (peer -> (node, first at)), and the faults that separate the other pairs.
+fn same_epoch<'a>(cs: &[Claim<'a>], faults: &[FaultWindow]) -> (Claimants<'a>, BTreeSet<String>) {
+    let mut together: BTreeMap<&str, (&str, u64)> = BTreeMap::new();
+    let mut boundaries: BTreeSet<String> = BTreeSet::new();
+    for (i, a) in cs.iter().enumerate() {
+        for b in cs[i + 1..].iter().filter(|b| b.peer != a.peer) {
+            if let Some(f) = separating(faults, a, b) {
+                boundaries.insert(format!("{} {}", f.id, f.kind));
+                continue;
+            }
+            for c in [a, b] {
+                let e = together.entry(c.peer).or_insert((c.node, c.at));
+                if c.at < e.1 {
+                    *e = (c.node, c.at);
+                }
+            }
+        }
+    }
+    (together, boundaries)
 }
 
 /// Term decreases per node and group that no term-resetting fault explains.
@@ -638,7 +654,7 @@ mod tests {
     }
 
     /// A node claiming leadership of group g in `term` under an explicit peer id.
-    fn claim(i: usize, peer: &str, term: u64) -> crate::cluster::observe::NodeObservation {
+    fn claim(i: usize, peer: &str, term: u64) -> crate::record::NodeObservation {
         let mut n = node(i, vec![view("g", Role::Leader, Some(term), Some(peer), M)]);
         n.peer_id = peer.into();
         n

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Evidence, Status, Verdict, evidence, skip, verdict};
-use crate::cluster::observe::{NodeObservation, Observation};
+use crate::record::{GroupView, NodeObservation, Observation};
 
 const CHECK: &str = "membership";
 
@@ -32,23 +32,7 @@ pub fn membership(observations: &[Observation], configured: &[String]) -> Verdic
         return skip(CHECK, "no observations: membership not judged");
     }
     let want: BTreeSet<&str> = configured.iter().map(String::as_str).collect();
-    // Latest answer of each configured node.
-    let mut sorted: Vec<&Observation> = observations.iter().collect();
-    sorted.sort_by_key(|o| o.at_ms);
-    let mut latest: BTreeMap<&str, (u64, &NodeObservation)> = BTreeMap::new();
-    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
-    for o in &sorted {
-        for n in &o.nodes {
-            if !want.contains(n.peer_id.as_str()) {
-                continue;
-            }
-            names.insert(n.peer_id.as_str(), n.node.as_str());
-            if n.reachable() && !n.groups.is_empty() {
-                latest.insert(n.peer_id.as_str(), (o.at_ms, n));
-            }
-        }
-    }
-    let list = |s: &BTreeSet<&str>| s.iter().copied().collect::<Vec<_>>().join(", ");
+    let (latest, names) = latest_answers(observations, &want);
     let mut bad: Vec<Evidence> = vec![];
     let mut good: Vec<Evidence> = vec![];
     for peer in &want {
@@ -63,50 +47,10 @@ pub fn membership(observations: &[Observation], configured: &[String]) -> Verdic
             continue;
         };
         for g in &n.groups {
-            let voters: BTreeSet<&str> = g.members.iter().map(String::as_str).collect();
-            let missing: BTreeSet<&str> = want.difference(&voters).copied().collect();
-            let phantom: BTreeSet<&str> = voters
-                .iter()
-                .chain(
-                    g.learners
-                        .iter()
-                        .map(String::as_str)
-                        .collect::<Vec<_>>()
-                        .iter(),
-                )
-                .filter(|m| !want.contains(*m))
-                .copied()
-                .collect();
-            if missing.is_empty() && phantom.is_empty() {
-                good.push(evidence(
-                    format!("{} in {}: members [{}]", n.node, g.group, list(&voters)),
-                    Some(&n.node),
-                    Some(*at),
-                    None,
-                ));
-                continue;
+            match judge_view(n, g, &want, *at) {
+                Ok(e) => good.push(e),
+                Err(e) => bad.push(e),
             }
-            let mut parts = vec![];
-            if !missing.is_empty() {
-                parts.push(format!("missing [{}]", list(&missing)));
-            }
-            if !phantom.is_empty() {
-                parts.push(format!("phantom [{}]", list(&phantom)));
-            }
-            bad.push(evidence(
-                format!(
-                    "{} in {}: members [{}], learners [{}] vs configured [{}]: {}",
-                    n.node,
-                    g.group,
-                    list(&voters),
-                    g.learners.join(", "),
-                    list(&want),
-                    parts.join(", ")
-                ),
-                Some(&n.node),
-                Some(*at),
-                None,
-            ));
         }
     }
     let mut metrics = BTreeMap::new();
@@ -131,11 +75,79 @@ pub fn membership(observations: &[Observation], configured: &[String]) -> Verdic
     verdict(CHECK, Status::Fail, summary, bad, metrics)
 }
 
+/// Peer id → the time and content of its latest answer with Raft state.
+type Latest<'a> = BTreeMap<&'a str, (u64, &'a NodeObservation)>;
+
+/// Each configured peer's latest answer that carried Raft state (with its time), and the
+/// node name of every configured peer seen at all.
+fn latest_answers<'a>(
+    observations: &'a [Observation],
+    want: &BTreeSet<&str>,
+) -> (Latest<'a>, BTreeMap<&'a str, &'a str>) {
+    let mut sorted: Vec<&Observation> = observations.iter().collect();
+    sorted.sort_by_key(|o| o.at_ms);
+    let mut latest = BTreeMap::new();
+    let mut names = BTreeMap::new();
+    for o in &sorted {
+        for n in o.nodes.iter().filter(|n| want.contains(n.peer_id.as_str())) {
+            names.insert(n.peer_id.as_str(), n.node.as_str());
+            if n.reachable() && !n.groups.is_empty() {
+                latest.insert(n.peer_id.as_str(), (o.at_ms, n));
+            }
+        }
+    }
+    (latest, names)
+}
+
+/// One node's view of one group against the configured set: `Ok` evidence where its
+/// members are exactly the set, `Err` evidence naming the missing and phantom members.
+fn judge_view(
+    n: &NodeObservation,
+    g: &GroupView,
+    want: &BTreeSet<&str>,
+    at: u64,
+) -> Result<Evidence, Evidence> {
+    let voters: BTreeSet<&str> = g.members.iter().map(String::as_str).collect();
+    let missing: BTreeSet<&str> = want.difference(&voters).copied().collect();
+    let phantom: BTreeSet<&str> = voters
+        .iter()
+        .copied()
+        .chain(g.learners.iter().map(String::as_str))
+        .filter(|m| !want.contains(m))
+        .collect();
+    if missing.is_empty() && phantom.is_empty() {
+        let text = format!("{} in {}: members [{}]", n.node, g.group, list(&voters));
+        return Ok(evidence(text, Some(&n.node), Some(at), None));
+    }
+    let mut parts = vec![];
+    if !missing.is_empty() {
+        parts.push(format!("missing [{}]", list(&missing)));
+    }
+    if !phantom.is_empty() {
+        parts.push(format!("phantom [{}]", list(&phantom)));
+    }
+    let text = format!(
+        "{} in {}: members [{}], learners [{}] vs configured [{}]: {}",
+        n.node,
+        g.group,
+        list(&voters),
+        g.learners.join(", "),
+        list(want),
+        parts.join(", ")
+    );
+    Err(evidence(text, Some(&n.node), Some(at), None))
+}
+
+/// `a, b, c`.
+fn list(s: &BTreeSet<&str>) -> String {
+    s.iter().copied().collect::<Vec<_>>().join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::check::testkit::{down, node, obs, view};
-    use crate::flavor::Role;
+    use crate::record::Role;
 
     fn cfg(ids: &[&str]) -> Vec<String> {
         ids.iter().map(|s| s.to_string()).collect()

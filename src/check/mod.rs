@@ -13,10 +13,12 @@
 //! - [`membership()`] — per Raft group, the live members equal the configured node set on
 //!   every node.
 //!
-//! [`all`] runs every check over a [`CheckInput`].
+//! Each is also a [`Check`] (a type with a name and a verdict over a [`CheckInput`]);
+//! [`Compose`] runs a list of them, and [`all`] runs the standard list.
 
 mod availability;
 mod availability_window;
+mod compose;
 mod convergence;
 mod disk;
 mod durability;
@@ -34,6 +36,9 @@ use std::collections::BTreeMap;
 
 pub use availability::availability;
 pub use availability_window::availability_in;
+pub use compose::{
+    Availability, Check, Compose, Convergence, Disk, Durability, Leader, Membership, Signatures,
+};
 pub use convergence::convergence;
 pub use disk::{DiskUsage, disk, tar_usage};
 pub use durability::durability;
@@ -47,11 +52,9 @@ pub use signatures::{
 };
 pub use upgrade_state::upgrade_agreement;
 
-use crate::cluster::BootMembership;
-use crate::cluster::observe::Observation;
 use crate::fault::FaultWindow;
 use crate::flavor::Signature;
-use crate::workload::{FinalRead, History, OpKind};
+use crate::record::{BootMembership, FinalRead, History, Observation, OpKind};
 
 /// Everything the checks read, borrowed from a run record.
 ///
@@ -110,6 +113,35 @@ pub struct CheckInput<'a> {
     pub disk: &'a [DiskUsage],
 }
 
+impl<'a> CheckInput<'a> {
+    /// An input with `history` and `thresholds` and nothing else recorded; fill the rest
+    /// with struct update syntax (`CheckInput { observations: &obs, ..CheckInput::empty(..) }`).
+    ///
+    /// ```
+    /// use nacos_chaos::check::{CheckInput, Thresholds};
+    /// use nacos_chaos::record::History;
+    /// let (history, thresholds) = (History::default(), Thresholds::default());
+    /// let input = CheckInput::empty(&history, &thresholds);
+    /// assert!(input.observations.is_empty() && input.boot_unread.is_none());
+    /// ```
+    pub fn empty(history: &'a History, thresholds: &'a Thresholds) -> Self {
+        CheckInput {
+            history,
+            final_reads: &[],
+            observations: &[],
+            checkpoints: &[],
+            faults: &[],
+            logs: &[],
+            boot_memberships: &[],
+            boot_unread: None,
+            catalog: &[],
+            thresholds,
+            configured: &[],
+            disk: &[],
+        }
+    }
+}
+
 /// Run every check, in the order leader, availability, durability, convergence, signatures,
 /// membership, and disk where `thresholds.max_data_bytes` is set.
 ///
@@ -127,39 +159,7 @@ pub struct CheckInput<'a> {
 /// assert!(verdicts.iter().all(|v| v.status == Status::Skip));
 /// ```
 pub fn all(input: &CheckInput<'_>) -> Vec<Verdict> {
-    let mut v = vec![
-        leader(
-            input.checkpoints,
-            input.observations,
-            input.faults,
-            input.thresholds,
-        ),
-        availability_in(input.history, input.faults, input.thresholds),
-        durability(input.history, input.final_reads),
-        convergence(
-            input.observations,
-            input.final_reads,
-            input.boot_memberships,
-            input.boot_unread,
-        ),
-        signatures_in(
-            input.catalog,
-            input.history,
-            input.logs,
-            &SignatureScope {
-                windows: input.faults,
-                epoch: run_epoch(input.observations),
-                settle_ms: input.thresholds.transient_settle_ms,
-                tolerated: input.thresholds.tolerated_signature_matches,
-            },
-        ),
-        membership(input.observations, input.configured),
-    ];
-    // Disk growth is judged only where the suite sets a bound.
-    if let Some(max) = input.thresholds.max_data_bytes {
-        v.push(disk(input.disk, max));
-    }
-    v
+    Compose::standard(input.thresholds).verdicts(input)
 }
 
 /// The snake_case name of an operation kind, as serialized (`publish_config`).
@@ -211,21 +211,12 @@ pub(crate) fn evidence(
     }
 }
 
-/// [`clip`] for other modules: a value shortened to at most `max` characters.
+/// [`crate::record::clip`], under its old name.
 pub fn clip_pub(s: &str, max: usize) -> String {
-    clip(s, max)
+    crate::record::clip(s, max)
 }
 
-/// A value shortened to at most `max` characters for evidence (`…` marks the cut).
-pub(crate) fn clip(s: &str, max: usize) -> String {
-    let s = s.trim();
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
-}
+pub(crate) use crate::record::clip;
 
 #[cfg(test)]
 mod tests {
@@ -257,7 +248,7 @@ mod tests {
     fn all_runs_every_check_and_each_fires_on_a_bad_run() {
         use crate::check::testkit::{failed_read, hist, node, obs, publish, view};
         use crate::flavor::{self, FlavorKind, Role};
-        use crate::workload::Outcome;
+        use crate::record::Outcome;
 
         let mut bad = publish("n1", "k", "v1", 100, 200, Outcome::Fail);
         bad.error = Some("unknown the raft leader addr!".into());

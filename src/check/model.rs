@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::record::NodeLog;
+
 /// Pass, fail, or not applicable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -76,21 +78,6 @@ pub struct Checkpoint {
     pub reason: Option<String>,
     /// Whether the scenario expects a leader here (false for known-bad expectations).
     pub expect_leader: bool,
-}
-
-/// A collected node log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NodeLog {
-    /// Node.
-    pub node: String,
-    /// Log name (`console`, `alipay-jraft.log`).
-    pub file: String,
-    /// Content.
-    pub text: String,
-    /// Offset from UTC, in minutes, of timestamps in this log that carry no zone (the
-    /// flavor's [`crate::flavor::Flavor::log_utc_offset_minutes`]); `None`: unknown.
-    #[serde(default)]
-    pub utc_offset_minutes: Option<i32>,
 }
 
 /// Thresholds for checks; defaults are strict.

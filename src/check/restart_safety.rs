@@ -1,14 +1,14 @@
 //! Part of convergence: would a restart keep the membership the cluster runs with?
 //!
 //! Compares the membership every node would boot with (read from its data dir, see
-//! [`crate::cluster::BootMembership`]) with the live membership all reachable nodes agree
+//! [`crate::record::BootMembership`]) with the live membership all reachable nodes agree
 //! on. r-nacos keeps the two apart, so a cluster can look converged and still lose or regain
 //! a member at its next restart.
 
 use std::collections::BTreeSet;
 
 use super::{Evidence, evidence};
-use crate::cluster::{BootMembership, boot_drift};
+use crate::record::{BootMembership, boot_drift};
 
 /// Evidence, and a problem if any node would boot with another membership than `live`.
 /// No boot memberships (the flavor keeps membership in its log, or they were not read):

@@ -17,11 +17,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use super::{NodeLog, Status, Verdict, evidence, kind_name, skip, verdict};
-use crate::cluster::observe::Observation;
+use super::{Evidence, NodeLog, Status, Verdict, evidence, kind_name, skip, verdict};
 use crate::fault::FaultWindow;
 use crate::flavor::{Signature, SignatureMatcher};
-use crate::workload::History;
+use crate::record::History;
+use crate::record::Observation;
 
 /// Longest excerpt kept around a match, in characters.
 const EXCERPT_CHARS: usize = 200;
@@ -392,6 +392,32 @@ pub fn signatures_in(
         );
     }
     let mut all = matches_at(catalog, history, logs, scope.epoch);
+    excuse_transients(&mut all, scope);
+    let (excused, found): (Vec<SignatureMatch>, Vec<SignatureMatch>) =
+        all.into_iter().partition(|m| m.excused_by.is_some());
+    let metrics = scan_metrics(catalog, history, logs, &found, &excused);
+    let mut ev = Vec::new();
+    if logs.is_empty() {
+        let text = "no logs collected: only API error bodies scanned";
+        ev.push(evidence(text, None, None, None));
+    }
+    for s in catalog {
+        if let Err(e) = s.matcher() {
+            ev.push(evidence(format!("not checked: {e}"), None, None, None));
+        }
+    }
+    ev.extend(found_evidence(&found));
+    ev.extend(excused_evidence(&excused, scope.settle_ms));
+    let scanned = Scanned {
+        catalog: catalog.len(),
+        api_errors: history.ops.iter().filter(|o| o.error.is_some()).count(),
+        logs: logs.len(),
+    };
+    judge(&found, excused.len(), scanned, scope.tolerated, ev, metrics)
+}
+
+/// Mark each transient match inside a fault window (plus the settle margin) as excused by it.
+fn excuse_transients(all: &mut [SignatureMatch], scope: &SignatureScope<'_>) {
     for m in all.iter_mut().filter(|m| m.transient) {
         if let Some(w) = m
             .at_ms
@@ -400,20 +426,28 @@ pub fn signatures_in(
             m.excused_by = Some(format!("{} ({})", w.id, w.kind));
         }
     }
-    let (excused, found): (Vec<SignatureMatch>, Vec<SignatureMatch>) =
-        all.into_iter().partition(|m| m.excused_by.is_some());
+}
+
+/// Matches per signature (counted and excused) and what was scanned.
+fn scan_metrics(
+    catalog: &[Signature],
+    history: &History,
+    logs: &[NodeLog],
+    found: &[SignatureMatch],
+    excused: &[SignatureMatch],
+) -> BTreeMap<String, f64> {
     let mut metrics = BTreeMap::new();
     metrics.insert("matches".into(), found.len() as f64);
     metrics.insert("matches_excused".into(), excused.len() as f64);
     for s in catalog {
         metrics.insert(format!("matches.{}", s.id), 0.0);
     }
-    for m in &found {
+    for m in found {
         *metrics
             .entry(format!("matches.{}", m.signature))
             .or_insert(0.0) += 1.0;
     }
-    for m in &excused {
+    for m in excused {
         *metrics
             .entry(format!("matches_excused.{}", m.signature))
             .or_insert(0.0) += 1.0;
@@ -423,28 +457,25 @@ pub fn signatures_in(
     metrics.insert("logs_scanned".into(), logs.len() as f64);
     let lines: usize = logs.iter().map(|l| l.text.lines().count()).sum();
     metrics.insert("log_lines_scanned".into(), lines as f64);
+    metrics
+}
 
-    let mut ev = Vec::new();
-    if logs.is_empty() {
-        ev.push(evidence(
-            "no logs collected: only API error bodies scanned",
-            None,
-            None,
-            None,
-        ));
-    }
-    for s in catalog {
-        if let Err(e) = s.matcher() {
-            ev.push(evidence(format!("not checked: {e}"), None, None, None));
-        }
-    }
+/// Matches grouped by signature, node and source.
+fn grouped(ms: &[SignatureMatch]) -> BTreeMap<(&str, &str, &str), Vec<&SignatureMatch>> {
     let mut per: BTreeMap<(&str, &str, &str), Vec<&SignatureMatch>> = BTreeMap::new();
-    for m in &found {
+    for m in ms {
         per.entry((m.signature.as_str(), m.node.as_str(), m.source.as_str()))
             .or_default()
             .push(m);
     }
-    for ((id, node, source), ms) in &per {
+    per
+}
+
+/// The first [`EVIDENCE_PER_SOURCE`] counted matches per signature, node and source, and how
+/// many more there were.
+fn found_evidence(found: &[SignatureMatch]) -> Vec<Evidence> {
+    let mut ev = Vec::new();
+    for ((id, node, source), ms) in &grouped(found) {
         for m in ms.iter().take(EVIDENCE_PER_SOURCE) {
             let place = m.line.map_or(String::new(), |l| format!(" line {l}"));
             let when = match (m.transient, m.at_ms, m.line) {
@@ -471,21 +502,19 @@ pub fn signatures_in(
             ev.push(evidence(text, Some(node), None, Some(source.to_string())));
         }
     }
-    let mut excused_per: BTreeMap<(&str, &str, &str), Vec<&SignatureMatch>> = BTreeMap::new();
-    for m in &excused {
-        excused_per
-            .entry((m.signature.as_str(), m.node.as_str(), m.source.as_str()))
-            .or_default()
-            .push(m);
-    }
-    for ((id, node, source), ms) in &excused_per {
+    ev
+}
+
+/// One line per signature, node and source for the transient matches a window excused.
+fn excused_evidence(excused: &[SignatureMatch], settle_ms: u64) -> Vec<Evidence> {
+    let mut ev = Vec::new();
+    for ((id, node, source), ms) in &grouped(excused) {
         let windows: std::collections::BTreeSet<&str> =
             ms.iter().filter_map(|m| m.excused_by.as_deref()).collect();
         let text = format!(
-            "[{id}] {node} {source}: {} transient match(es) inside {} (+ {} ms settle), not counted; first: {}",
+            "[{id}] {node} {source}: {} transient match(es) inside {} (+ {settle_ms} ms settle), not counted; first: {}",
             ms.len(),
             windows.into_iter().collect::<Vec<_>>().join(", "),
-            scope.settle_ms,
             ms[0].excerpt
         );
         ev.push(evidence(
@@ -495,20 +524,39 @@ pub fn signatures_in(
             Some(source.to_string()),
         ));
     }
-    let excused_note = if excused.is_empty() {
+    ev
+}
+
+/// How much a signatures verdict scanned, for its summary.
+#[derive(Debug, Clone, Copy)]
+struct Scanned {
+    catalog: usize,
+    api_errors: usize,
+    logs: usize,
+}
+
+/// Pass (nothing found, or only API answers within the tolerance), Skip (nothing found
+/// but no logs to clear the run), or Fail with the signatures found.
+fn judge(
+    found: &[SignatureMatch],
+    excused: usize,
+    scanned: Scanned,
+    tolerated: u64,
+    ev: Vec<Evidence>,
+    metrics: BTreeMap<String, f64>,
+) -> Verdict {
+    let excused_note = if excused == 0 {
         String::new()
     } else {
-        format!(
-            "; {} transient match(es) inside fault windows not counted",
-            excused.len()
-        )
+        format!("; {excused} transient match(es) inside fault windows not counted")
     };
     let in_logs = found
         .iter()
         .filter(|m| !m.source.starts_with("api:"))
         .count();
-    let would_pass = found.is_empty() || (in_logs == 0 && (found.len() as u64) <= scope.tolerated);
-    if would_pass && logs.is_empty() {
+    let tolerable = in_logs == 0 && (found.len() as u64) <= tolerated;
+    let api_errors = scanned.api_errors;
+    if (found.is_empty() || tolerable) && scanned.logs == 0 {
         // Most failure texts are only ever logged: API answers alone cannot clear a run.
         let summary =
             format!("not judged: no node logs collected (only {api_errors} API error(s) scanned)");
@@ -517,22 +565,20 @@ pub fn signatures_in(
     if found.is_empty() {
         let summary = format!(
             "none of {} known failure text(s) in {api_errors} API error(s) or {} log(s){excused_note}",
-            catalog.len(),
-            logs.len()
+            scanned.catalog, scanned.logs
+        );
+        return verdict("signatures", Status::Pass, summary, ev, metrics);
+    }
+    if tolerable {
+        let summary = format!(
+            "{} known failure text(s) in API answers, within the {tolerated} tolerated; none in logs{excused_note}",
+            found.len(),
         );
         return verdict("signatures", Status::Pass, summary, ev, metrics);
     }
     let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
-    for m in &found {
+    for m in found {
         *ids.entry(m.signature.as_str()).or_default() += 1;
-    }
-    if in_logs == 0 && (found.len() as u64) <= scope.tolerated {
-        let summary = format!(
-            "{} known failure text(s) in API answers, within the {} tolerated; none in logs{excused_note}",
-            found.len(),
-            scope.tolerated
-        );
-        return verdict("signatures", Status::Pass, summary, ev, metrics);
     }
     let list: Vec<String> = ids.iter().map(|(id, n)| format!("{id} ×{n}")).collect();
     let summary = format!(
@@ -547,7 +593,7 @@ mod tests {
     use super::*;
     use crate::check::testkit::{hist, op, publish};
     use crate::flavor::{self, FlavorKind};
-    use crate::workload::{OpKind, Outcome};
+    use crate::record::{OpKind, Outcome};
     use rstest::rstest;
 
     fn catalog() -> Vec<Signature> {
@@ -600,7 +646,7 @@ mod tests {
         assert_eq!(v.metrics["log_lines_scanned"], 2.0);
     }
 
-    fn unknown_leader(node: &str, at: u64) -> crate::workload::Op {
+    fn unknown_leader(node: &str, at: u64) -> crate::record::Op {
         let mut o = publish(node, "k", "v", at, at + 1, Outcome::Fail);
         o.error = Some("HTTP 500: unknown the raft leader addr!".into());
         o
@@ -713,7 +759,7 @@ mod tests {
             5,
             Outcome::Fail,
         );
-        let h = hist(vec![crate::workload::Op {
+        let h = hist(vec![crate::record::Op {
             error: Some(body),
             ..o
         }]);
@@ -939,7 +985,7 @@ mod tests {
 
     #[test]
     fn run_epoch_takes_the_earliest_estimate() {
-        use crate::cluster::observe::Observation;
+        use crate::record::Observation;
         let o = |at_ms, wall_ms| Observation {
             at_ms,
             wall: UNIX_EPOCH + Duration::from_millis(wall_ms),
@@ -1000,7 +1046,7 @@ mod tests {
         let ops = logs
             .iter()
             .flat_map(|l| l.text.lines())
-            .map(|line| crate::workload::Op {
+            .map(|line| crate::record::Op {
                 error: Some(line.to_string()),
                 ..publish("n1", "k", "v", 0, 1, Outcome::Fail)
             })

@@ -2,10 +2,10 @@
 
 use std::time::SystemTime;
 
-use crate::cluster::observe::{NodeObservation, Observation};
 use crate::fault::FaultWindow;
 use crate::flavor::{GroupView, Role};
-use crate::workload::{FinalRead, History, Op, OpKind, Outcome};
+use crate::record::{FinalRead, History, Op, OpKind, Outcome};
+use crate::record::{NodeObservation, Observation};
 
 /// An operation; non-Ok outcomes get the error text `boom`.
 pub fn op(

@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use crate::check::Evidence;
-use crate::cluster::observe::Observation;
-use crate::flavor::UpgradeState;
+use crate::record::Observation;
+use crate::record::UpgradeState;
 
 use super::evidence;
 

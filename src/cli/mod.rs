@@ -291,8 +291,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             registry,
             run_id,
         } => {
-            scenario_cmd::run_suite(suite, from, to, repeat, jobs.resolve(), results, registry, run_id)
-                .await
+            scenario_cmd::run_suite(
+                suite,
+                from,
+                to,
+                repeat,
+                jobs.resolve(),
+                results,
+                registry,
+                run_id,
+            )
+            .await
         }
         Command::Matrix {
             suites,

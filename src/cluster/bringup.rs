@@ -163,11 +163,12 @@ impl Cluster {
         let join = self.nodes[i - 1].join;
         let peer = self.peer_of(i);
         let what = format!("n{i} to join as a voter");
+        let group = self.leader_group();
         let mut started_over = false;
         loop {
             let slice = JOIN_GRACE.min(deadline.saturating_duration_since(Instant::now()));
             match self
-                .wait_until(&what, slice, |obs| joined(obs, &peer, i == 1))
+                .wait_until(&what, slice, |obs| joined(obs, &group, &peer, i == 1))
                 .await
             {
                 Ok(_) => return Ok(()),
@@ -347,34 +348,9 @@ impl Cluster {
             let mut paths = self.flavor.raft_paths(&n.version);
             // The upgrade-state answer (official 2.0.x/2.1.x) rides along, last.
             paths.extend(self.flavor.upgrade_state_path(&n.version));
-            let http = self.http.clone();
-            let url = n.base_url();
-            let state = n.state;
-            async move {
-                let Some(url) = url.filter(|_| state == NodeState::Running) else {
-                    return Err(format!("{state:?}").to_lowercase());
-                };
-                let mut answers = vec![];
-                for p in paths {
-                    let a = match http.get(format!("{url}{p}")).send().await {
-                        Ok(r) => {
-                            let status = r.status().as_u16();
-                            HttpAnswer {
-                                path: p,
-                                status,
-                                body: r.text().await.unwrap_or_default(),
-                            }
-                        }
-                        Err(e) => HttpAnswer {
-                            path: p,
-                            status: 0,
-                            body: e.to_string(),
-                        },
-                    };
-                    answers.push(a);
-                }
-                Ok(answers)
-            }
+            let url = n.base_url().filter(|_| n.state == NodeState::Running);
+            let down = format!("{:?}", n.state).to_lowercase();
+            ask_node(self.http.clone(), url.ok_or(down), paths)
         });
         let results = join_all(futures).await;
         let mut nodes = vec![];
@@ -384,27 +360,10 @@ impl Cluster {
             let (groups, error) = match r {
                 Err(state) => (vec![], Some(state)),
                 Ok(mut answers) => {
-                    if let Some(p) = self.flavor.upgrade_state_path(&n.version) {
-                        let at = answers.iter().rposition(|a| a.path == p);
-                        if let Some(a) = at.map(|i| answers.remove(i)) {
-                            match self.flavor.parse_upgrade_state(&n.version, &n.identity, &a) {
-                                Ok(s) => {
-                                    upgrade.insert(n.name().to_string(), s);
-                                }
-                                Err(e) => {
-                                    tracing::debug!(node = n.name(), error = %e, "no upgrade state")
-                                }
-                            }
-                        }
+                    if let Some(s) = self.take_upgrade_state(n, &mut answers) {
+                        upgrade.insert(n.name().to_string(), s);
                     }
-                    if let Some(a) = answers.iter().find(|a| a.status == 0) {
-                        (vec![], Some(format!("unreachable: {}", a.body)))
-                    } else {
-                        match self.flavor.parse_raft(&n.version, &n.identity, &answers) {
-                            Ok(g) => (g, None),
-                            Err(e) => (vec![], Some(e.to_string())),
-                        }
-                    }
+                    self.parse_node(n, &answers)
                 }
             };
             nodes.push(NodeObservation {
@@ -425,6 +384,37 @@ impl Cluster {
         };
         self.observations.push(obs.clone());
         obs
+    }
+
+    /// Remove the upgrade-state answer from `answers` (where the flavor reads one) and parse
+    /// it; a node without one is logged at DEBUG and left out.
+    fn take_upgrade_state(
+        &self,
+        n: &super::Node,
+        answers: &mut Vec<HttpAnswer>,
+    ) -> Option<crate::record::UpgradeState> {
+        let p = self.flavor.upgrade_state_path(&n.version)?;
+        let at = answers.iter().rposition(|a| a.path == p)?;
+        let a = answers.remove(at);
+        self.flavor
+            .parse_upgrade_state(&n.version, &n.identity, &a)
+            .inspect_err(|e| tracing::debug!(node = n.name(), error = %e, "no upgrade state"))
+            .ok()
+    }
+
+    /// A node's groups from its Raft answers, or why there are none (unreachable, unparsable).
+    fn parse_node(
+        &self,
+        n: &super::Node,
+        answers: &[HttpAnswer],
+    ) -> (Vec<crate::record::GroupView>, Option<String>) {
+        if let Some(a) = answers.iter().find(|a| a.status == 0) {
+            return (vec![], Some(format!("unreachable: {}", a.body)));
+        }
+        match self.flavor.parse_raft(&n.version, &n.identity, answers) {
+            Ok(g) => (g, None),
+            Err(e) => (vec![], Some(e.to_string())),
+        }
     }
 
     /// Poll `cond` on a fresh observation every [`POLL`](crate::poll::POLL) until it yields a value or the
@@ -508,6 +498,47 @@ impl Cluster {
     pub fn expected_groups(&self) -> Vec<String> {
         self.flavor.groups(&self.spec.version)
     }
+
+    /// The group a step means by "the leader" (a `leader` target, `leader_last`, a join): the
+    /// flavor's primary group, the first it lists for this version (r-nacos: its only group;
+    /// official: `naming_persistent_service`, or `naming_persistent_service_v2` where the
+    /// version and mode run no 1.x group). Empty for a flavor that lists no group.
+    pub fn leader_group(&self) -> String {
+        self.expected_groups()
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+    }
+}
+
+/// Every path of one node, in order: the answers (a transport failure is an answer with
+/// status 0 and the error as its body), or the node's state where it is not running.
+async fn ask_node(
+    http: reqwest::Client,
+    url: std::result::Result<String, String>,
+    paths: Vec<String>,
+) -> std::result::Result<Vec<HttpAnswer>, String> {
+    let url = url?;
+    let mut answers = vec![];
+    for p in paths {
+        let a = match http.get(format!("{url}{p}")).send().await {
+            Ok(r) => {
+                let status = r.status().as_u16();
+                HttpAnswer {
+                    path: p,
+                    status,
+                    body: r.text().await.unwrap_or_default(),
+                }
+            }
+            Err(e) => HttpAnswer {
+                path: p,
+                status: 0,
+                body: e.to_string(),
+            },
+        };
+        answers.push(a);
+    }
+    Ok(answers)
 }
 
 /// "leader nK members [..] learners [..]" for error texts, or "no leader".
@@ -527,6 +558,7 @@ fn leader_view(obs: &Observation, group: &str) -> String {
 /// Has `peer` joined as a voter under a leader (or, for the bootstrap node, become leader)?
 pub(super) fn joined(
     obs: &Observation,
+    group: &str,
     peer: &str,
     bootstrap: bool,
 ) -> std::result::Result<(), String> {
@@ -538,7 +570,9 @@ pub(super) fn joined(
     if let Some(e) = &me.error {
         return Err(format!("{}: {e}", me.node));
     }
-    let g = me.groups.first().ok_or("no raft group reported")?;
+    let g = me
+        .group(group)
+        .ok_or_else(|| format!("{} reports no raft group {group}", me.node))?;
     if bootstrap {
         return if g.role == Role::Leader {
             Ok(())

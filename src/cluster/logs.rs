@@ -5,9 +5,9 @@ use std::path::Path;
 use futures_util::StreamExt;
 
 use super::Cluster;
-use crate::check::NodeLog;
 use crate::error::{Error, Result};
 use crate::flavor::LogSource;
+use crate::record::NodeLog;
 
 impl Cluster {
     /// Collect every node's logs; write them under `dir/logs/<node>/` and return them.

@@ -97,7 +97,7 @@ impl std::fmt::Display for AdminAnswer {
             "{} -> HTTP {}: {}",
             self.request,
             self.status,
-            crate::check::clip_pub(&self.body, 300)
+            crate::record::clip(&self.body, 300)
         )
     }
 }
@@ -217,8 +217,9 @@ impl Cluster {
     /// Wait until node `i` is a voter under a leader (`bootstrap`: is the leader).
     pub async fn wait_voter(&mut self, i: usize, bootstrap: bool, timeout: Duration) -> Result<()> {
         let peer = self.peer_of(i);
+        let group = self.leader_group();
         self.wait_until(&format!("n{i} to be a voter"), timeout, |obs| {
-            joined(obs, &peer, bootstrap)
+            joined(obs, &group, &peer, bootstrap)
         })
         .await?;
         Ok(())
@@ -440,8 +441,10 @@ impl Cluster {
         path: &str,
         body: Option<String>,
     ) -> Result<AdminAnswer> {
-        let url = self.node(to)?.base_url().ok_or_else(|| {
-            Error::Config(format!("n{to} is not running (no published HTTP port)"))
+        let url = self.node(to)?.base_url().ok_or_else(|| Error::NodeState {
+            node: format!("n{to}"),
+            why: "is not running (no published HTTP port)".into(),
+            fix: "start it before the step that calls it".into(),
         })?;
         let request = format!(
             "{} n{to} {path}{}",

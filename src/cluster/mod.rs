@@ -194,7 +194,7 @@ impl Cluster {
                 .timeout(Duration::from_secs(3))
                 .connect_timeout(Duration::from_secs(1))
                 .build()
-                .map_err(|e| Error::Http(e.to_string()))?,
+                .map_err(|e| Error::http("building the HTTP client", e))?,
             engine,
             flavor,
             network,
@@ -286,12 +286,12 @@ impl Cluster {
     }
     /// One node by 1-based index.
     pub fn node(&self, index: usize) -> Result<&Node> {
-        self.nodes.get(index.wrapping_sub(1)).ok_or_else(|| {
-            Error::Config(format!(
-                "no node n{index} in a {}-node cluster",
-                self.nodes.len()
-            ))
-        })
+        self.nodes
+            .get(index.wrapping_sub(1))
+            .ok_or_else(|| Error::NoSuchNode {
+                node: format!("n{index}"),
+                nodes: self.nodes.len(),
+            })
     }
     /// Shared HTTP client (no proxy, short timeouts).
     pub fn http(&self) -> &reqwest::Client {

@@ -2,53 +2,11 @@
 //! agree on a leader.
 
 use std::collections::BTreeMap;
-use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::flavor::{GroupView, Role, UpgradeState};
-
-/// One node's state at one moment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NodeObservation {
-    /// Node name (`n1`).
-    pub node: String,
-    /// The node's Raft peer id in this flavor (to map leaders to nodes).
-    pub peer_id: String,
-    /// Groups as the node reports them; empty if unreachable.
-    pub groups: Vec<GroupView>,
-    /// Why the node could not be observed, if it could not.
-    pub error: Option<String>,
-}
-
-impl NodeObservation {
-    /// Did the node answer?
-    pub fn reachable(&self) -> bool {
-        self.error.is_none()
-    }
-
-    /// This node's view of a group.
-    pub fn group(&self, name: &str) -> Option<&GroupView> {
-        self.groups.iter().find(|g| g.group == name)
-    }
-}
-
-/// All nodes at one moment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Observation {
-    /// Milliseconds since the run started.
-    pub at_ms: u64,
-    /// Wall-clock time.
-    #[serde(with = "humantime_serde")]
-    pub wall: SystemTime,
-    /// Each node's 1.x → 2.x upgrade state, by node name, where the flavor reads one
-    /// ([`crate::flavor::Flavor::upgrade_state_path`]; official 2.0.x/2.1.x). A node whose
-    /// version has no such API, or that did not answer it, is absent.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub upgrade: BTreeMap<String, UpgradeState>,
-    /// Per node.
-    pub nodes: Vec<NodeObservation>,
-}
+use crate::record::Role;
+pub use crate::record::{NodeObservation, Observation};
 
 /// Verdict on one group at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,6 +175,8 @@ impl ObservationLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::GroupView;
+    use std::time::SystemTime;
 
     fn view(role: Role, leader: Option<&str>, term: u64) -> GroupView {
         GroupView {

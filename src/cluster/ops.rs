@@ -35,7 +35,11 @@ impl Cluster {
         self.node(index)?
             .container_id
             .clone()
-            .ok_or_else(|| Error::Config(format!("n{index} has no container (not started)")))
+            .ok_or_else(|| Error::NodeState {
+                node: format!("n{index}"),
+                why: "has no container (not started)".into(),
+                fix: "start it first (a start or start_node step)".into(),
+            })
     }
 
     /// Graceful stop (SIGTERM, then SIGKILL after `secs`). Data kept.

@@ -89,83 +89,15 @@ impl Engine {
         for (k, v) in &req.labels {
             labels.insert(k.clone(), v.clone());
         }
-        let mut port_bindings = HashMap::new();
-        for p in &req.publish {
-            port_bindings.insert(
-                format!("{p}/tcp"),
-                Some(vec![PortBinding {
-                    host_ip: Some(super::current_endpoint().bind_ip.clone()),
-                    host_port: Some(String::new()),
-                }]),
-            );
-        }
-        let mounts = req
-            .volumes
-            .iter()
-            .map(|(v, target)| Mount {
-                target: Some(target.clone()),
-                source: Some(v.clone()),
-                typ: Some(MountType::VOLUME),
-                ..Default::default()
-            })
-            .collect::<Vec<_>>();
-        let (network_mode, networking_config) = match (&req.network, &req.network_mode) {
-            (_, Some(mode)) => (Some(mode.clone()), None),
-            (Some((net, ip, aliases)), None) => (
-                Some(net.clone()),
-                Some(NetworkingConfig {
-                    endpoints_config: Some(HashMap::from([(
-                        net.clone(),
-                        EndpointSettings {
-                            ipam_config: Some(EndpointIpamConfig {
-                                ipv4_address: Some(ip.to_string()),
-                                ..Default::default()
-                            }),
-                            aliases: Some(aliases.clone()),
-                            ..Default::default()
-                        },
-                    )])),
-                }),
-            ),
-            (None, None) => (Some("none".into()), None),
-        };
+        let (network_mode, networking_config) = networking(req);
         let body = ContainerCreateBody {
             image: Some(req.image.clone()),
             env: Some(req.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
             cmd: req.cmd.clone(),
             labels: Some(labels),
             hostname: req.hostname.clone(),
-            exposed_ports: if req.publish.is_empty() {
-                None
-            } else {
-                Some(req.publish.iter().map(|p| format!("{p}/tcp")).collect())
-            },
-            host_config: Some(HostConfig {
-                network_mode,
-                port_bindings: if port_bindings.is_empty() {
-                    None
-                } else {
-                    Some(port_bindings)
-                },
-                mounts: if mounts.is_empty() {
-                    None
-                } else {
-                    Some(mounts)
-                },
-                cap_add: if req.cap_add.is_empty() {
-                    None
-                } else {
-                    Some(req.cap_add.clone())
-                },
-                memory: req.memory_bytes,
-                extra_hosts: if req.extra_hosts.is_empty() {
-                    None
-                } else {
-                    Some(req.extra_hosts.clone())
-                },
-                init: Some(true),
-                ..Default::default()
-            }),
+            exposed_ports: non_empty(req.publish.iter().map(|p| format!("{p}/tcp")).collect()),
+            host_config: Some(host_config(req, network_mode)),
             networking_config,
             ..Default::default()
         };
@@ -390,5 +322,68 @@ impl Engine {
         .await;
         let _ = self.remove_container(&id).await;
         result
+    }
+}
+
+/// `None` for an empty list (Docker's "not set"), the list otherwise.
+fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
+    (!v.is_empty()).then_some(v)
+}
+
+/// The network a container joins: an explicit mode, the run network at a static IP with
+/// its aliases, or none at all.
+fn networking(req: &ContainerRequest) -> (Option<String>, Option<NetworkingConfig>) {
+    match (&req.network, &req.network_mode) {
+        (_, Some(mode)) => (Some(mode.clone()), None),
+        (Some((net, ip, aliases)), None) => {
+            let endpoint = EndpointSettings {
+                ipam_config: Some(EndpointIpamConfig {
+                    ipv4_address: Some(ip.to_string()),
+                    ..Default::default()
+                }),
+                aliases: Some(aliases.clone()),
+                ..Default::default()
+            };
+            let config = NetworkingConfig {
+                endpoints_config: Some(HashMap::from([(net.clone(), endpoint)])),
+            };
+            (Some(net.clone()), Some(config))
+        }
+        (None, None) => (Some("none".into()), None),
+    }
+}
+
+/// Published ports (on the engine endpoint's bind address, host port chosen by Docker),
+/// volumes, capabilities, memory and extra hosts; always with an init process.
+fn host_config(req: &ContainerRequest, network_mode: Option<String>) -> HostConfig {
+    let mut port_bindings = HashMap::new();
+    for p in &req.publish {
+        port_bindings.insert(
+            format!("{p}/tcp"),
+            Some(vec![PortBinding {
+                host_ip: Some(super::current_endpoint().bind_ip.clone()),
+                host_port: Some(String::new()),
+            }]),
+        );
+    }
+    let mounts = req
+        .volumes
+        .iter()
+        .map(|(v, target)| Mount {
+            target: Some(target.clone()),
+            source: Some(v.clone()),
+            typ: Some(MountType::VOLUME),
+            ..Default::default()
+        })
+        .collect::<Vec<_>>();
+    HostConfig {
+        network_mode,
+        port_bindings: (!port_bindings.is_empty()).then_some(port_bindings),
+        mounts: non_empty(mounts),
+        cap_add: non_empty(req.cap_add.clone()),
+        memory: req.memory_bytes,
+        extra_hosts: non_empty(req.extra_hosts.clone()),
+        init: Some(true),
+        ..Default::default()
     }
 }

@@ -18,7 +18,11 @@ pub(super) async fn ip_change(
     let running: Vec<usize> = nodes
         .iter()
         .copied()
-        .filter(|&n| cluster.node(n).is_ok_and(|node| node.container_id.is_some()))
+        .filter(|&n| {
+            cluster
+                .node(n)
+                .is_ok_and(|node| node.container_id.is_some())
+        })
         .collect();
     cluster.stop_nodes(&running, REPLACE_GRACE_S).await?;
     let generation = cluster.bump_generation();

@@ -19,39 +19,7 @@ use std::net::Ipv4Addr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-
-/// Which server implementation a cluster runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FlavorKind {
-    /// r-nacos (crate `rnacos`), built locally from crates.io.
-    #[serde(rename = "rnacos")]
-    RNacos,
-    /// The official Java server, image `nacos/nacos-server:v<ver>`.
-    Official,
-}
-
-impl fmt::Display for FlavorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            FlavorKind::RNacos => "rnacos",
-            FlavorKind::Official => "official",
-        })
-    }
-}
-
-impl std::str::FromStr for FlavorKind {
-    type Err = crate::Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "rnacos" | "r-nacos" => Ok(FlavorKind::RNacos),
-            "official" | "nacos" => Ok(FlavorKind::Official),
-            other => Err(crate::Error::Config(format!(
-                "unknown flavor '{other}': expected 'rnacos' or 'official'"
-            ))),
-        }
-    }
-}
+pub use crate::record::{FlavorKind, GroupView, Role, UpgradeState};
 
 /// How nodes name each other: by IP address or by stable hostname.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -81,34 +49,6 @@ pub enum ClusterMode {
     Cluster,
     /// One node, no membership (official flavor only).
     Standalone,
-}
-
-/// A node's view of the 1.x → 2.x upgrade (official Nacos 2.0.x/2.1.x `UpgradeJudgement`),
-/// as its upgrade-state API reports it.
-///
-/// ```
-/// use nacos_chaos::flavor::UpgradeState;
-/// let s = UpgradeState { upgraded: false, all_2x: true, double_write: true };
-/// assert_eq!(s.to_string(), "upgraded=false all_2x=true double_write=true");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UpgradeState {
-    /// The node has switched to the 2.x (gRPC, v2 storage) features.
-    pub upgraded: bool,
-    /// Every member the node knows is 2.x.
-    pub all_2x: bool,
-    /// Double write (v1 and v2 storage) is on.
-    pub double_write: bool,
-}
-
-impl fmt::Display for UpgradeState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "upgraded={} all_2x={} double_write={}",
-            self.upgraded, self.all_2x, self.double_write
-        )
-    }
 }
 
 /// One node's identity on the run's network.
@@ -196,43 +136,6 @@ pub struct ContainerSpec {
     pub files: Vec<(String, String)>,
     /// Memory limit in bytes, if the flavor needs one.
     pub memory_bytes: Option<i64>,
-}
-
-/// Raft role of a node in one group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Leader of the group.
-    Leader,
-    /// Voting follower.
-    Follower,
-    /// Campaigning.
-    Candidate,
-    /// Non-voting member (learner).
-    NonVoter,
-    /// Anything else the server reported, verbatim.
-    Other(String),
-    /// The server does not expose its role (official Nacos: only leader is visible).
-    Unknown,
-}
-
-/// One node's view of one Raft group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GroupView {
-    /// Raft group name.
-    pub group: String,
-    /// This node's role.
-    pub role: Role,
-    /// Current term, if known.
-    pub term: Option<u64>,
-    /// The leader this node believes in right now (flavor peer id), if any.
-    pub leader: Option<String>,
-    /// Members of the group (flavor peer ids; voters).
-    pub members: Vec<String>,
-    /// Non-voting members, where the server exposes them.
-    pub learners: Vec<String>,
-    /// A last-known leader the flavor refused to report as live, with the reason.
-    pub discarded_leader: Option<String>,
 }
 
 /// A raw HTTP answer handed to a flavor's parser.
@@ -570,7 +473,7 @@ pub trait Flavor: Send + Sync + fmt::Debug {
     /// Cross-node evidence: given every node's views at one moment (from
     /// [`Flavor::parse_raft`]), withdraw leaders the server keeps reporting after they are
     /// gone. Default: the views stand as reported.
-    fn confirm_leaders(&self, _nodes: &mut [crate::cluster::observe::NodeObservation]) {}
+    fn confirm_leaders(&self, _nodes: &mut [crate::record::NodeObservation]) {}
     /// What this flavor supports.
     fn capabilities(&self) -> Capabilities;
     /// The longest a Raft group of this version can take to elect a leader and make it known

@@ -28,7 +28,7 @@ use tracing::info;
 
 use crate::docker::Engine;
 use crate::error::{Error, Result};
-use crate::flavor::FlavorKind;
+use crate::record::FlavorKind;
 
 /// Repository of locally built r-nacos images.
 pub const RNACOS_REPO: &str = "nacos-chaos/rnacos";

@@ -182,7 +182,7 @@ pub async fn ensure_rnacos_with(
     let lock = std::fs::File::create(&lock_path).map_err(|e| Error::io("create", &lock_path, e))?;
     let lock = tokio::task::spawn_blocking(move || lock.lock().map(|_| lock))
         .await
-        .map_err(|e| Error::Config(format!("lock task: {e}")))?
+        .map_err(|e| Error::Internal(format!("the build lock task did not finish: {e}")))?
         .map_err(|e| Error::io("lock", &lock_path, e))?;
     // Another process may have built it while this one waited for the lock.
     if is_current(engine, &image, profile).await? {

@@ -107,6 +107,8 @@ fn dir_has_entries(p: &Path) -> bool {
 /// let e = read_group(d.path()).unwrap_err().to_string();
 /// assert!(e.contains("raft_meta at byte 0") && e.contains("truncated"), "{e}");
 /// ```
+// Over 80 lines: a JRaft group directory read file by file (meta, snapshots, log), each
+// file's damage recorded against its path as it is met.
 pub fn read_group(group_dir: &Path) -> Result<GroupState> {
     let mut st = GroupState {
         stable: None,

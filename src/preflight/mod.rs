@@ -61,7 +61,7 @@ pub use report::{Confidence, GroupReport, LogStatus, PersistedConf, PreflightRep
 pub use verdict::Verdict;
 
 use crate::error::{Error, Result};
-use crate::flavor::FlavorKind;
+use crate::record::FlavorKind;
 
 /// What to inspect and what to compare it with.
 ///

@@ -10,7 +10,7 @@
 
 use super::report::Remedy;
 use super::verdict::Verdict;
-use crate::flavor::FlavorKind;
+use crate::record::FlavorKind;
 
 /// What deleting a group's Raft directory loses (official Nacos group names; r-nacos keeps
 /// everything in one Raft store).

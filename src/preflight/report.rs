@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::verdict::Verdict;
-use crate::flavor::FlavorKind;
+use crate::record::FlavorKind;
 
 /// Where a persisted configuration was read from.
 ///
@@ -298,6 +298,6 @@ impl PreflightReport {
     /// ```
     pub fn to_json(&self) -> crate::Result<String> {
         serde_json::to_string_pretty(self)
-            .map_err(|e| crate::Error::Config(format!("serializing preflight report: {e}")))
+            .map_err(|e| crate::Error::serialize("preflight report", e))
     }
 }

@@ -508,7 +508,7 @@ pub fn read_and_judge(dir: &Path, target: &[Member], self_member: Option<&Member
             self_member,
         ));
     }
-    g.remedies = super::remedy::remedies(crate::flavor::FlavorKind::RNacos, "rnacos", &v, &targets);
+    g.remedies = super::remedy::remedies(crate::record::FlavorKind::RNacos, "rnacos", &v, &targets);
     g.verdict = v;
     g.confidence = Confidence::High;
     g

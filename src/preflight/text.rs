@@ -55,6 +55,7 @@ fn write_conf(f: &mut fmt::Formatter<'_>, c: &PersistedConf) -> fmt::Result {
 }
 
 impl fmt::Display for GroupReport {
+    // Over 80 lines: one report section after another, in the order an operator reads them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,

@@ -159,12 +159,12 @@ async fn get_json(http: &reqwest::Client, base: &str, path: &str) -> Result<Valu
         .get(&url)
         .send()
         .await
-        .map_err(|e| Error::Http(format!("GET {url}: {e}")))?;
+        .map_err(|e| Error::http(format!("GET {url}"), e))?;
     let status = r.status();
     let body = r
         .text()
         .await
-        .map_err(|e| Error::Http(format!("GET {url}: {e}")))?;
+        .map_err(|e| Error::http(format!("GET {url}"), e))?;
     if !status.is_success() {
         return Err(Error::Protocol {
             node: base.into(),

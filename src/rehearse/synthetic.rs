@@ -127,7 +127,7 @@ async fn expect_answer(c: &Cluster, url: &str, form: &[(&str, &str)], want: &str
         .form(form)
         .send()
         .await
-        .map_err(|e| Error::Http(format!("POST {url}: {e}")))?;
+        .map_err(|e| Error::http(format!("POST {url}"), e))?;
     let body = r.text().await.unwrap_or_default();
     if body.trim() != want {
         return Err(Error::Protocol {

@@ -138,6 +138,7 @@ pub fn index_html(runs: &[(RunRecord, String)]) -> String {
     h
 }
 
+// Over 80 lines: one HTML table cell written in reading order (status, counts, links per run).
 fn cell(h: &mut String, case: &CaseStability, kind: CellKind, runs: &[(RunRecord, String)]) {
     let n = case.run_ids.len();
     let _ = write!(

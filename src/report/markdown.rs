@@ -28,6 +28,7 @@ const TOP_EVIDENCE: usize = 3;
 /// let md = markdown_summary(&[RunRecord::example()]);
 /// assert!(md.contains("| example | 0.7.3 | ✅ as expected | 1 |"));
 /// ```
+// Over 80 lines: one Markdown document written in reading order (table, then per-run notes).
 pub fn markdown_summary(records: &[RunRecord]) -> String {
     let mut checks: Vec<&str> = Vec::new();
     for v in records.iter().flat_map(|r| &r.verdicts) {

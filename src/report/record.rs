@@ -138,6 +138,23 @@ impl RunRecord {
             .collect()
     }
 
+    /// The status of `check`'s verdict (`None`: the check did not run).
+    ///
+    /// ```
+    /// use nacos_chaos::check::{Status, Verdict};
+    /// let mut r = nacos_chaos::report::RunRecord::example();
+    /// r.verdicts.push(Verdict { check: "leader".into(), status: Status::Pass,
+    ///     summary: String::new(), evidence: vec![], metrics: Default::default() });
+    /// assert_eq!(r.status_of("leader"), Some(Status::Pass));
+    /// assert_eq!(r.status_of("disk"), None);
+    /// ```
+    pub fn status_of(&self, check: &str) -> Option<crate::check::Status> {
+        self.verdicts
+            .iter()
+            .find(|v| v.check == check)
+            .map(|v| v.status)
+    }
+
     /// Did the scenario behave as expected (no runner error, every check as expected)?
     pub fn as_expected(&self) -> bool {
         self.error.is_none() && self.unmet_expectations().is_empty()

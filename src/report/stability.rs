@@ -151,7 +151,7 @@ pub struct StabilityFiles {
 /// Write the table as `stability.json`, `stability.md` and `stability.html` into `dir`.
 pub fn write_stability(cases: &[CaseStability], dir: &Path) -> Result<StabilityFiles> {
     let json = serde_json::to_string_pretty(cases)
-        .map_err(|e| crate::Error::Config(format!("stability table: {e}")))?;
+        .map_err(|e| crate::Error::serialize("stability table", e))?;
     Ok(StabilityFiles {
         json: write_file(dir, "stability.json", &json)?,
         markdown: write_file(dir, "stability.md", &stability_markdown(cases))?,

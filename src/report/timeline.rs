@@ -74,10 +74,14 @@ pub fn timeline_svg(record: &RunRecord) -> String {
     let x = |t: u64| LABEL_W + (t.min(t_end) as f64) * PLOT_W / (t_end as f64);
 
     let lanes_top = LEGEND_H + FAULT_LABEL_H;
-    let role_lanes = groups.len() * nodes.len();
+    let role_lane_count = groups.len() * nodes.len();
     let probes_top = lanes_top
-        + role_lanes as f64 * (LANE_H + LANE_GAP)
-        + if role_lanes > 0 { SECTION_GAP } else { 0.0 };
+        + role_lane_count as f64 * (LANE_H + LANE_GAP)
+        + if role_lane_count > 0 {
+            SECTION_GAP
+        } else {
+            0.0
+        };
     let lanes_bottom = probes_top + nodes.len() as f64 * (LANE_H + LANE_GAP);
     let width = LABEL_W + PLOT_W + RIGHT_PAD;
     let height = lanes_bottom + AXIS_H;
@@ -92,10 +96,26 @@ pub fn timeline_svg(record: &RunRecord) -> String {
     legend(&mut s);
     axis(&mut s, t_end, lanes_top, lanes_bottom, &x);
 
-    // Role lanes.
-    let mut y = lanes_top;
-    for group in &groups {
-        for node in &nodes {
+    role_lanes(&mut s, &obs, &groups, &nodes, lanes_top, t_end, &x);
+    probe_lanes(&mut s, record, &nodes, probes_top, &x);
+    fault_bands(&mut s, record, t_end, (lanes_top, lanes_bottom), &x);
+    s.push_str("</svg>");
+    s
+}
+
+/// One lane per group and node: the node's role in the group over time.
+fn role_lanes(
+    s: &mut String,
+    obs: &[&Observation],
+    groups: &BTreeSet<&str>,
+    nodes: &[String],
+    top: f64,
+    t_end: u64,
+    x: &dyn Fn(u64) -> f64,
+) {
+    let mut y = top;
+    for group in groups {
+        for node in nodes {
             let _ = write!(
                 s,
                 "<text class=\"lane-label\" x=\"4\" y=\"{}\">{} · {}</text>\
@@ -107,7 +127,7 @@ pub fn timeline_svg(record: &RunRecord) -> String {
                 esc(node),
                 esc(group)
             );
-            for (from, to, class, detail) in segments(&obs, node, group, t_end) {
+            for (from, to, class, detail) in segments(obs, node, group, t_end) {
                 let _ = write!(
                     s,
                     "<rect class=\"seg {class}\" x=\"{:.1}\" y=\"{y}\" width=\"{:.1}\" \
@@ -122,10 +142,18 @@ pub fn timeline_svg(record: &RunRecord) -> String {
             y += LANE_H + LANE_GAP;
         }
     }
+}
 
-    // Probe lanes.
-    let mut y = probes_top;
-    for node in &nodes {
+/// One lane per node: a tick per operation sent to it, up for ok, down for fail or unknown.
+fn probe_lanes(
+    s: &mut String,
+    record: &RunRecord,
+    nodes: &[String],
+    top: f64,
+    x: &dyn Fn(u64) -> f64,
+) {
+    let mut y = top;
+    for node in nodes {
         let _ = write!(
             s,
             "<text class=\"lane-label\" x=\"4\" y=\"{}\">{} · probes</text>\
@@ -169,8 +197,16 @@ pub fn timeline_svg(record: &RunRecord) -> String {
         }
         y += LANE_H + LANE_GAP;
     }
+}
 
-    // Fault windows, shaded across every lane, labels staggered on two rows.
+/// Fault windows, shaded across every lane, labels staggered on two rows.
+fn fault_bands(
+    s: &mut String,
+    record: &RunRecord,
+    t_end: u64,
+    (lanes_top, lanes_bottom): (f64, f64),
+    x: &dyn Fn(u64) -> f64,
+) {
     for (i, f) in record.faults.iter().enumerate() {
         let end = f.end_ms.unwrap_or(t_end);
         let (x0, x1) = (x(f.start_ms), x(end));
@@ -205,8 +241,6 @@ pub fn timeline_svg(record: &RunRecord) -> String {
             }
         );
     }
-    s.push_str("</svg>");
-    s
 }
 
 /// The time the timeline spans: the scenario's duration (`duration_ms`, which excludes image

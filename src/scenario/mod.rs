@@ -2,6 +2,8 @@
 //! cluster, and the version matrix.
 
 mod batch;
+mod build;
+mod harness;
 pub mod jobs;
 pub(crate) mod locate;
 mod membership_plan;
@@ -10,8 +12,11 @@ mod repro;
 mod runner;
 pub(crate) mod steps;
 mod suite;
+mod upgrade;
 
 pub use batch::{Case, aborted, expand, run_all, shard};
+pub use build::SuiteBuilder;
+pub use harness::Harness;
 pub use jobs::Jobs;
 pub use membership_plan::MembershipChange;
 pub use render::{

@@ -1,19 +1,17 @@
-//! Runs one suite against one version pair on a fresh cluster, and returns its record.
-//! Everything is healed and torn down at the end, also when a step fails.
+//! Runs one suite against one version pair on a fresh cluster, and returns its record
+//! (through [`Harness`]), and the helpers its phases share. Everything is healed and torn
+//! down at the end, also when a step fails.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
 
-use tracing::{info, warn};
+use tracing::warn;
 
-use super::steps::{Ctx, execute};
+use super::harness::Harness;
 use super::suite::{Step, Suite};
-use crate::check::{CheckInput, NodeLog, all};
-use crate::cluster::{Cluster, ClusterSpec};
-use crate::docker::new_run_id;
-use crate::fault::{FaultWindow, Nemesis};
+use crate::cluster::Cluster;
+use crate::fault::FaultWindow;
 use crate::flavor::Signature;
-use crate::report::{RunRecord, SCHEMA_VERSION};
+use crate::report::RunRecord;
 
 /// Options for a run.
 #[derive(Debug, Clone)]
@@ -38,7 +36,7 @@ impl Default for RunOptions {
 
 /// What a step waits for and how long at most (`, waiting up to 40s for an agreed leader`),
 /// for the progress line that starts it.
-fn waits_for(step: &super::Step) -> String {
+pub(super) fn waits_for(step: &super::Step) -> String {
     use super::Step;
     match step {
         Step::Start { timeout, .. } => {
@@ -60,7 +58,7 @@ fn waits_for(step: &super::Step) -> String {
 
 /// Make sure every image the case needs (from- and to-version) is present before the
 /// scenario's clock starts.
-async fn provision(
+pub(super) async fn provision(
     suite: &Suite,
     from: &str,
     to: Option<&str>,
@@ -74,233 +72,18 @@ async fn provision(
     Ok(())
 }
 
-/// Run `suite` from `from` (upgrading to `to`, if any). Never panics: failures are recorded
-/// in the returned record (`error`) and the cluster is torn down.
+/// Run `suite` from `from` (upgrading to `to`, if any): [`Harness::run`]. Never panics:
+/// failures are recorded in the returned record (`error`) and the cluster is torn down.
 pub async fn run(suite: &Suite, from: &str, to: Option<&str>, opts: &RunOptions) -> RunRecord {
-    let run_id = opts.run_id.clone().unwrap_or_else(new_run_id);
-    let dir = opts.results.join(&run_id);
-    // Images are their own phase: a first-time build must not count as scenario time.
-    let t_images = Instant::now();
-    // A suite the harness cannot run yet is refused below, before anything is provided.
-    let images = if suite.not_implemented().is_some() {
-        Ok(())
-    } else {
-        provision(suite, from, to, opts, &run_id).await
-    };
-    let provision_ms = t_images.elapsed().as_millis() as u64;
-    let started = SystemTime::now();
-    let t0 = Instant::now();
-    let mut record = RunRecord {
-        schema_version: SCHEMA_VERSION,
-        run_id: run_id.clone(),
-        scenario: suite.name.clone(),
-        suite_file: suite.path.as_ref().map(|p| p.display().to_string()),
-        flavor: suite.cluster.flavor,
-        from_version: from.to_string(),
-        to_version: to.map(String::from),
-        nodes: suite.cluster.nodes,
-        seed: suite.seed,
-        started,
-        duration_ms: 0,
-        engine: String::new(),
-        attempts: 0,
-        steps: vec![],
-        faults: vec![],
-        checkpoints: vec![],
-        observations: vec![],
-        history: Default::default(),
-        final_reads: vec![],
-        boot_memberships: vec![],
-        boot_memberships_unread: None,
-        configured_members: vec![],
-        disk: vec![],
-        provision_ms,
-        verdicts: vec![],
-        expectations: suite.expect.clone(),
-        error: None,
-        logs: vec![],
-    };
-    let spec = ClusterSpec {
-        flavor: suite.cluster.flavor,
-        version: from.to_string(),
-        nodes: suite.cluster.nodes,
-        identity: suite.cluster.identity,
-        mode: suite.cluster.mode,
-        registry: opts.registry.clone(),
-        tuning: suite
-            .cluster
-            .tuning
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-        naming: super::render::node_naming(suite),
-    };
-    if let Some(what) = suite.not_implemented() {
-        let e = crate::error::Error::NotImplemented {
-            flavor: suite.cluster.flavor.to_string(),
-            what,
-            fix: "`nacos-chaos validate` accepts the suite; run only suites without it for now"
-                .into(),
-        };
-        record.error = Some(e.to_string());
-        write(&record, &dir);
-        return record;
-    }
-    if let Err(e) = images {
-        record.error = Some(format!("images could not be provided: {e}"));
-        write(&record, &dir);
-        return record;
-    }
-    info!(scenario = %suite.name, versions = %record.version_label(), run = %run_id, "scenario starting");
-    let mut cluster = match Cluster::create_with_run_id(spec, run_id.clone()).await {
-        Ok(c) => c,
-        Err(e) => {
-            record.error = Some(format!("cluster could not be created: {e}"));
-            record.duration_ms = t0.elapsed().as_millis() as u64;
-            write(&record, &dir);
-            return record;
-        }
-    };
-    record.engine = cluster.engine().version().to_string();
-    let mut ctx = Ctx {
-        suite,
-        from,
-        to,
-        nemesis: Nemesis::default(),
-        workload: None,
-        record,
-        results_dir: dir.clone(),
-        boot_faults: vec![],
-    };
-    let total = suite.steps.len();
-    let mut step_windows = vec![];
-    for (i, step) in suite.steps.iter().enumerate() {
-        let step = step.get_ref();
-        let start_ms = cluster.now_ms();
-        let t = Instant::now();
-        info!(
-            "[{}] step {}/{total}: {}{}",
-            suite.name,
-            i + 1,
-            super::steps::describe(step),
-            waits_for(step)
-        );
-        // Observe around every step so the timeline has no stale stretches.
-        cluster.observe().await;
-        let result = execute(&mut ctx, &mut cluster, step).await;
-        cluster.observe().await;
-        let (ok, detail) = match result {
-            Ok(detail) => (true, detail),
-            Err(e) => (false, e.to_string()),
-        };
-        info!(
-            "[{}] step {}/{total} {} in {:.1?}: {detail}",
-            suite.name,
-            i + 1,
-            if ok { "done" } else { "FAILED" },
-            t.elapsed()
-        );
-        ctx.record.steps.push(crate::report::StepRecord {
-            name: super::steps::describe(step),
-            start_ms,
-            end_ms: cluster.now_ms(),
-            ok,
-            detail: detail.clone(),
-        });
-        if let Some(w) = restart_window(i, step, start_ms, cluster.now_ms()) {
-            step_windows.push(w);
-        }
-        if !ok {
-            ctx.record.error = Some(format!(
-                "step {} ({}) failed: {detail}",
-                i + 1,
-                super::steps::describe(step)
-            ));
-            break;
-        }
-    }
-    // Heal everything, stop probes, read back, collect logs, judge, tear down.
-    if let Err(e) = ctx.nemesis.heal_all(&mut cluster).await {
-        warn!(error = %e, "healing failed");
-        ctx.record.error.get_or_insert(format!("heal failed: {e}"));
-    }
-    if let Some(w) = ctx.workload.take() {
-        ctx.record.history = w.stop().await;
-    }
-    if !ctx.record.history.ops.is_empty() {
-        ctx.record.final_reads = crate::workload::final_reads(
-            &cluster,
-            &ctx.record.history,
-            Duration::from_secs(3),
-            Duration::from_secs(15),
-        )
-        .await;
-    }
-    match cluster.boot_memberships().await {
-        Ok(boots) => ctx.record.boot_memberships = boots.unwrap_or_default(),
-        Err(e) => {
-            warn!(error = %e, "boot memberships unreadable; restart safety not judged");
-            ctx.record.boot_memberships_unread = Some(e.to_string());
-        }
-    }
-    ctx.record.disk = data_usage(&cluster).await;
-    let logs: Vec<NodeLog> = match cluster.collect_logs(&dir).await {
-        Ok(l) => l,
-        Err(e) => {
-            warn!(error = %e, "log collection failed");
-            vec![]
-        }
-    };
-    ctx.record.logs = logs
-        .iter()
-        .map(|l| format!("logs/{}/{}", l.node, l.file))
-        .collect();
-    let faults = ctx.nemesis.windows();
-    let mut record = ctx.record;
-    record.faults = faults;
-    record.observations = cluster.observations().to_vec();
-    record.attempts = cluster.bringup_attempts();
-    record.configured_members = cluster.configured_peers();
-    let catalog = catalogue(cluster.flavor().signatures(), suite);
-    let windows: Vec<FaultWindow> = record.faults.iter().cloned().chain(step_windows).collect();
-    // Verdicts a step recorded (a rehearsal's), after the checks'.
-    let from_steps = std::mem::take(&mut record.verdicts);
-    record.verdicts = all(&CheckInput {
-        history: &record.history,
-        final_reads: &record.final_reads,
-        boot_memberships: &record.boot_memberships,
-        boot_unread: record.boot_memberships_unread.as_deref(),
-        observations: &record.observations,
-        checkpoints: &record.checkpoints,
-        faults: &windows,
-        logs: &logs,
-        catalog: &catalog,
-        thresholds: &suite.thresholds,
-        configured: &record.configured_members,
-        disk: &record.disk,
-    });
-    record
-        .verdicts
-        .extend(crate::rehearse::verdicts::with_unanswered(
-            from_steps,
-            &suite.expect,
-        ));
-    if !record.as_expected()
-        && let Err(e) = super::repro::write_repro(&cluster, &record, &dir)
-    {
-        warn!(error = %e, "repro export failed");
-    }
-    if let Err(e) = cluster.teardown().await {
-        record.error.get_or_insert(format!("teardown failed: {e}"));
-    }
-    record.duration_ms = t0.elapsed().as_millis() as u64;
-    write(&record, &dir);
-    info!(scenario = %suite.name, as_expected = record.as_expected(), dir = %dir.display(), "scenario finished");
-    record
+    Harness::new(suite)
+        .versions(from, to)
+        .options(opts.clone())
+        .run()
+        .await
 }
 
 /// Each node's data dir (every node that has a container), read out of the container.
-async fn data_usage(cluster: &Cluster) -> Vec<crate::check::DiskUsage> {
+pub(super) async fn data_usage(cluster: &Cluster) -> Vec<crate::check::DiskUsage> {
     let path = crate::flavor::data_path(cluster.spec().flavor);
     let mut out = vec![];
     for n in cluster.nodes() {
@@ -321,14 +104,19 @@ async fn data_usage(cluster: &Cluster) -> Vec<crate::check::DiskUsage> {
 }
 
 /// The flavor's catalogue followed by the suite's own `[[signatures]]`.
-fn catalogue(mut flavor: Vec<Signature>, suite: &Suite) -> Vec<Signature> {
+pub(super) fn catalogue(mut flavor: Vec<Signature>, suite: &Suite) -> Vec<Signature> {
     flavor.extend(suite.signatures.iter().map(|s| s.to_signature()));
     flavor
 }
 
 /// Bring-up and upgrade steps restart nodes as a restart fault does: a window (no targets)
 /// for the signatures check's transient texts. Other steps: none.
-fn restart_window(i: usize, step: &Step, start_ms: u64, end_ms: u64) -> Option<FaultWindow> {
+pub(super) fn restart_window(
+    i: usize,
+    step: &Step,
+    start_ms: u64,
+    end_ms: u64,
+) -> Option<FaultWindow> {
     let kind = match step {
         Step::Start { .. } => "bring_up",
         Step::Upgrade { .. } => "upgrade",
@@ -346,7 +134,7 @@ fn restart_window(i: usize, step: &Step, start_ms: u64, end_ms: u64) -> Option<F
     })
 }
 
-fn write(record: &RunRecord, dir: &Path) {
+pub(super) fn write(record: &RunRecord, dir: &Path) {
     if let Err(e) = std::fs::create_dir_all(dir)
         .map_err(|e| e.to_string())
         .and_then(|_| crate::report::write_all(record, dir).map_err(|e| e.to_string()))
@@ -358,6 +146,7 @@ fn write(record: &RunRecord, dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn bring_up_and_upgrade_steps_are_windows_others_not() {

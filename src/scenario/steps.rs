@@ -3,12 +3,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::suite::{AdminExpect, Order, Step, Strategy, Suite};
+use super::suite::{AdminExpect, Step, Strategy, Suite};
+use super::upgrade::{UpgradePlan, full_stop, moved_ips, rolling, upgrade_order, upgrade_version};
 use crate::check::Checkpoint;
-use crate::cluster::{Cluster, Recreate};
+use crate::cluster::Cluster;
 use crate::error::{Error, Result};
 use crate::fault::{Nemesis, Targets};
-use crate::flavor::{FlavorKind, Role};
+use crate::flavor::FlavorKind;
 use crate::report::RunRecord;
 use crate::workload::Workload;
 
@@ -95,7 +96,7 @@ pub fn describe(step: &Step) -> String {
     }
 }
 
-async fn checkpoint(
+pub(super) async fn checkpoint(
     ctx: &mut Ctx<'_>,
     cluster: &mut Cluster,
     name: String,
@@ -123,51 +124,10 @@ async fn checkpoint(
     detail
 }
 
-fn refresh(ctx: &Ctx<'_>, cluster: &Cluster) {
+pub(super) fn refresh(ctx: &Ctx<'_>, cluster: &Cluster) {
     if let Some(w) = &ctx.workload {
         w.update(cluster);
     }
-}
-
-async fn upgrade_order(
-    cluster: &mut Cluster,
-    order: &Order,
-    only: Option<&Targets>,
-) -> Result<Vec<usize>> {
-    let n = cluster.nodes().len();
-    let mut nodes: Vec<usize> = match order {
-        Order::Named(s) if s == "index" => (1..=n).collect(),
-        Order::Named(s) if s == "leader_last" => {
-            let obs = cluster.observe().await;
-            let leader = obs
-                .nodes
-                .iter()
-                .find(|o| o.groups.first().is_some_and(|g| g.role == Role::Leader))
-                .and_then(|o| cluster.index_of(&o.node));
-            let mut v: Vec<usize> = (1..=n).filter(|i| Some(*i) != leader).collect();
-            v.extend(leader);
-            v
-        }
-        Order::Named(other) => {
-            return Err(Error::Config(format!(
-                "upgrade order '{other}': expected leader_last, index, or a node list"
-            )));
-        }
-        Order::Nodes(list) => {
-            Targets::Nodes(
-                list.iter()
-                    .map(|s| s.trim_start_matches('n').parse().unwrap_or(0))
-                    .collect(),
-            )
-            .resolve(cluster)
-            .await?
-        }
-    };
-    if let Some(t) = only {
-        let keep = t.resolve(cluster).await?;
-        nodes.retain(|i| keep.contains(i));
-    }
-    Ok(nodes)
 }
 
 /// Execute one step; the text is the step's detail for the record.
@@ -187,59 +147,13 @@ pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> R
         {
             start_experiment(ctx, cluster, step, *timeout).await
         }
-        Step::Start { timeout, .. } => {
-            let r = cluster.start_all(*timeout).await;
-            let detail = match &r {
-                Ok(rep) => format!(
-                    "{} nodes up, agreed leader after {:.1?}{}",
-                    cluster.nodes().len(),
-                    rep.elapsed,
-                    if rep.attempts > 1 {
-                        format!(
-                            " (bring-up attempt {}: earlier ones were not fit and were started over; see the warnings)",
-                            rep.attempts
-                        )
-                    } else {
-                        String::new()
-                    }
-                ),
-                Err(e) => e.to_string(),
-            };
-            ctx.record.checkpoints.push(Checkpoint {
-                name: "bring-up".into(),
-                at_ms: 0,
-                time_to_leader_ms: r.as_ref().ok().map(|rep| rep.elapsed.as_millis() as u64),
-                deadline_ms: timeout.as_millis() as u64,
-                reason: r.as_ref().err().map(|e| e.to_string()),
-                expect_leader: true,
-            });
-            r.map(|_| detail)
+        Step::Start { timeout, .. } => start_all(ctx, cluster, *timeout).await,
+        Step::WaitLeader { timeout, expect } => {
+            let name = format!("wait at {}ms", cluster.now_ms());
+            Ok(checkpoint(ctx, cluster, name, *timeout, *expect).await)
         }
-        Step::WaitLeader { timeout, expect } => Ok(checkpoint(
-            ctx,
-            cluster,
-            format!("wait at {}ms", cluster.now_ms()),
-            *timeout,
-            *expect,
-        )
-        .await),
-        Step::Workload { enabled: true } => {
-            if ctx.workload.is_none() {
-                // The run's history so far goes into the new session, which appends to it.
-                let so_far = std::mem::take(&mut ctx.record.history);
-                ctx.workload = Some(Workload::resume(cluster, &ctx.suite.workload, so_far));
-            }
-            Ok("probing every node".into())
-        }
-        Step::Workload { enabled: false } => {
-            if let Some(w) = ctx.workload.take() {
-                let before = w.ops_at_start();
-                ctx.record.history = w.stop().await;
-                let n = ctx.record.history.ops.len().saturating_sub(before);
-                return Ok(format!("stopped after {n} operations"));
-            }
-            Ok("workload was not running".into())
-        }
+        Step::Workload { enabled: true } => Ok(workload_on(ctx, cluster)),
+        Step::Workload { enabled: false } => Ok(workload_off(ctx).await),
         Step::Upgrade {
             strategy,
             order,
@@ -251,106 +165,24 @@ pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> R
             rollback,
             drain,
         } => {
-            let version = if *rollback {
-                ctx.from.to_string()
-            } else {
-                ctx.to
-                    .ok_or_else(|| Error::Config("upgrade step without a to-version".into()))?
-                    .to_string()
+            let plan = UpgradePlan {
+                version: upgrade_version(ctx, *rollback)?,
+                order: upgrade_order(cluster, order, nodes.as_ref()).await?,
+                moved: moved_ips(cluster, ip_change.as_ref()).await?,
+                policy: *membership,
+                wait: *wait,
+                expect_leader: *expect_leader,
+                drain: *drain,
             };
-            let order = upgrade_order(cluster, order, nodes.as_ref()).await?;
-            let moved = match ip_change {
-                Some(t) => {
-                    cluster.bump_generation();
-                    t.resolve(cluster).await?
-                }
-                None => vec![],
-            };
-            let mut details = vec![];
             match strategy {
-                Strategy::Rolling => {
-                    for i in order {
-                        let how = Recreate {
-                            new_ip: moved.contains(&i),
-                            version: Some(version.clone()),
-                            policy: *membership,
-                        };
-                        let name = format!("n{i}");
-                        if *drain && let Some(w) = ctx.workload.as_mut() {
-                            w.drain(cluster, &name, true);
-                        }
-                        cluster.stop_node(i, 10).await.ok();
-                        cluster.recreate_node(i, &how).await?;
-                        refresh(ctx, cluster);
-                        details.push(
-                            checkpoint(
-                                ctx,
-                                cluster,
-                                format!("after n{i} -> {version}"),
-                                *wait,
-                                *expect_leader,
-                            )
-                            .await,
-                        );
-                        if *drain && let Some(w) = ctx.workload.as_mut() {
-                            w.drain(cluster, &name, false);
-                        }
-                    }
-                }
-                Strategy::FullStop => {
-                    for &i in &order {
-                        cluster.stop_node(i, 10).await.ok();
-                    }
-                    for &i in &order {
-                        let how = Recreate {
-                            new_ip: moved.contains(&i),
-                            version: Some(version.clone()),
-                            policy: *membership,
-                        };
-                        cluster.recreate_node(i, &how).await?;
-                    }
-                    refresh(ctx, cluster);
-                    details.push(
-                        checkpoint(
-                            ctx,
-                            cluster,
-                            format!("after full stop -> {version}"),
-                            *wait,
-                            *expect_leader,
-                        )
-                        .await,
-                    );
-                }
+                Strategy::Rolling => rolling(ctx, cluster, &plan).await,
+                Strategy::FullStop => full_stop(ctx, cluster, &plan).await,
             }
-            Ok(details.join("; "))
         }
         Step::Fault { fault, .. } if cluster.configured_peers().is_empty() => {
-            // Before `start`: active while the nodes boot, applied as its nodes come up.
-            ctx.boot_faults.push(fault.clone());
-            Ok(format!(
-                "{} deferred: applied as {} come(s) up",
-                fault.kind(),
-                fault
-                    .boot_targets()
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|i| format!("n{i}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
+            Ok(defer_to_boot(ctx, fault))
         }
-        Step::Fault { fault, duration } => {
-            let id = ctx.nemesis.apply(cluster, fault).await?;
-            refresh(ctx, cluster);
-            let proof = ctx.nemesis.proof_of(&id);
-            if let Some(d) = duration {
-                // Holding a fault for its duration is the experiment itself, not synchronisation.
-                tokio::time::sleep(*d).await;
-                ctx.nemesis.heal(cluster, &id).await?;
-                refresh(ctx, cluster);
-            }
-            Ok(format!("{id}: {proof}"))
-        }
+        Step::Fault { fault, duration } => fault_for(ctx, cluster, fault, *duration).await,
         Step::Heal => {
             let ids = ctx.nemesis.active_ids();
             ctx.nemesis.heal_all(cluster).await?;
@@ -363,42 +195,8 @@ pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> R
         }
         Step::Preflight => preflight_nodes(ctx, cluster).await,
         Step::Rehearse(r) => crate::rehearse::suite_step::execute(ctx, cluster, r).await,
-        Step::StartNode { node, timeout } => {
-            let i = node_index(node)?;
-            let join = cluster.node(i)?.join;
-            cluster.start_node(i, join).await?;
-            let mut boot = crate::cluster::BootFaults {
-                nemesis: &mut ctx.nemesis,
-                pending: std::mem::take(&mut ctx.boot_faults),
-                applied: vec![],
-            };
-            boot.apply_ready(cluster, node).await?;
-            let (pending, applied) = (boot.pending, boot.applied);
-            ctx.boot_faults = pending;
-            let note: String = applied.iter().map(|a| format!("{a}; ")).collect();
-            refresh(ctx, cluster);
-            // A lost join is an observation (the membership check judges it), not an error.
-            let voter = cluster.wait_voter(i, join.is_none(), *timeout).await;
-            let seen = members_line(cluster).await;
-            Ok(match voter {
-                Ok(()) => format!("{node} started; {note}read back: a voter; {seen}"),
-                Err(e) => format!("{node} started; {note}read back: not a voter: {e}; {seen}"),
-            })
-        }
-        Step::ScaleOut { timeout } => {
-            let i = cluster.add_node().await?;
-            let join = cluster.node(i)?.join;
-            cluster.start_node(i, join).await?;
-            refresh(ctx, cluster);
-            let joined = cluster.wait_voter(i, join.is_none(), *timeout).await;
-            let seen = members_line(cluster).await;
-            Ok(match joined {
-                Ok(()) => format!("n{i} added with fresh data; read back: a voter; {seen}"),
-                Err(e) => {
-                    format!("n{i} added with fresh data; read back: not a voter: {e}; {seen}")
-                }
-            })
-        }
+        Step::StartNode { node, timeout } => start_node(ctx, cluster, node, *timeout).await,
+        Step::ScaleOut { timeout } => scale_out(ctx, cluster, *timeout).await,
         Step::ScaleIn { node, raft } => {
             let i = node_index(node)?;
             if let Some(w) = ctx.workload.as_mut() {
@@ -409,63 +207,218 @@ pub async fn execute(ctx: &mut Ctx<'_>, cluster: &mut Cluster, step: &Step) -> R
             let seen = members_line(cluster).await;
             Ok(format!("{}; {seen}", proof.join("; ")))
         }
-        Step::Replace { node, keep } => {
-            let i = node_index(node)?;
-            if let Some(w) = ctx.workload.as_mut() {
-                w.drain(cluster, node, true);
-            }
-            let d = if *keep == super::suite::Keep::Name {
-                let d = cluster
-                    .replace_same_name(i, Duration::from_secs(60))
-                    .await?;
-                if let Some(w) = ctx.workload.as_mut() {
-                    w.drain(cluster, node, false);
-                }
-                d
-            } else {
-                cluster
-                    .replace_same_address(i, Duration::from_secs(60))
-                    .await?
-                    .1
-            };
-            refresh(ctx, cluster);
-            Ok(format!("{d}; {}", members_line(cluster).await))
-        }
-        Step::Admin { op, node, expect } => {
-            let i = node.as_deref().map(node_index).transpose()?;
-            let answer = cluster.admin(op, i).await?;
-            let ok = answer.ok();
-            let met = match expect {
-                AdminExpect::Success => ok,
-                AdminExpect::Failure => !ok,
-                AdminExpect::Any => true,
-            };
-            if met {
-                Ok(format!("{answer} (expected {expect:?})"))
-            } else {
-                Err(Error::Protocol {
-                    node: node.clone().unwrap_or_else(|| "cluster".into()),
-                    what: format!("admin {op} (expected {expect:?})"),
-                    detail: answer.to_string(),
-                })
-            }
-        }
+        Step::Replace { node, keep } => replace(ctx, cluster, node, *keep).await,
+        Step::Admin { op, node, expect } => admin(cluster, op, node.as_deref(), *expect).await,
     }
+}
+
+/// `start` with every node, in order, each joining before the next: the bring-up checkpoint.
+async fn start_all(ctx: &mut Ctx<'_>, cluster: &mut Cluster, timeout: Duration) -> Result<String> {
+    let r = cluster.start_all(timeout).await;
+    let detail = match &r {
+        Ok(rep) => format!(
+            "{} nodes up, agreed leader after {:.1?}{}",
+            cluster.nodes().len(),
+            rep.elapsed,
+            if rep.attempts > 1 {
+                format!(
+                    " (bring-up attempt {}: earlier ones were not fit and were started over; see the warnings)",
+                    rep.attempts
+                )
+            } else {
+                String::new()
+            }
+        ),
+        Err(e) => e.to_string(),
+    };
+    ctx.record
+        .checkpoints
+        .push(bring_up_checkpoint(&r, timeout, true));
+    r.map(|_| detail)
+}
+
+/// The bring-up's checkpoint: the time to an agreed leader, or why there was none.
+fn bring_up_checkpoint(
+    r: &Result<crate::cluster::LeaderReport>,
+    timeout: Duration,
+    expect_leader: bool,
+) -> Checkpoint {
+    Checkpoint {
+        name: "bring-up".into(),
+        at_ms: 0,
+        time_to_leader_ms: r.as_ref().ok().map(|rep| rep.elapsed.as_millis() as u64),
+        deadline_ms: timeout.as_millis() as u64,
+        reason: r.as_ref().err().map(|e| e.to_string()),
+        expect_leader,
+    }
+}
+
+/// `workload` on: a new session that appends to the run's history so far.
+fn workload_on(ctx: &mut Ctx<'_>, cluster: &Cluster) -> String {
+    if ctx.workload.is_none() {
+        let so_far = std::mem::take(&mut ctx.record.history);
+        ctx.workload = Some(Workload::resume(cluster, &ctx.suite.workload, so_far));
+    }
+    "probing every node".into()
+}
+
+/// `workload` off: the session's operations join the run's history.
+async fn workload_off(ctx: &mut Ctx<'_>) -> String {
+    let Some(w) = ctx.workload.take() else {
+        return "workload was not running".into();
+    };
+    let before = w.ops_at_start();
+    ctx.record.history = w.stop().await;
+    let n = ctx.record.history.ops.len().saturating_sub(before);
+    format!("stopped after {n} operations")
+}
+
+/// A fault before `start`: active while the nodes boot, applied as its nodes come up.
+fn defer_to_boot(ctx: &mut Ctx<'_>, fault: &crate::fault::Fault) -> String {
+    ctx.boot_faults.push(fault.clone());
+    let nodes: Vec<String> = fault
+        .boot_targets()
+        .unwrap_or_default()
+        .iter()
+        .map(|i| format!("n{i}"))
+        .collect();
+    format!(
+        "{} deferred: applied as {} come(s) up",
+        fault.kind(),
+        nodes.join(", ")
+    )
+}
+
+/// `fault`: apply, and with a duration hold it, then heal.
+async fn fault_for(
+    ctx: &mut Ctx<'_>,
+    cluster: &mut Cluster,
+    fault: &crate::fault::Fault,
+    duration: Option<Duration>,
+) -> Result<String> {
+    let id = ctx.nemesis.apply(cluster, fault).await?;
+    refresh(ctx, cluster);
+    let proof = ctx.nemesis.proof_of(&id);
+    if let Some(d) = duration {
+        // Holding a fault for its duration is the experiment itself, not synchronisation.
+        tokio::time::sleep(d).await;
+        ctx.nemesis.heal(cluster, &id).await?;
+        refresh(ctx, cluster);
+    }
+    Ok(format!("{id}: {proof}"))
+}
+
+/// `start_node`: start a node `start` left out, apply the boot faults waiting for it, and
+/// read back whether it became a voter (a lost join is an observation, not an error).
+async fn start_node(
+    ctx: &mut Ctx<'_>,
+    cluster: &mut Cluster,
+    node: &str,
+    timeout: Duration,
+) -> Result<String> {
+    let i = node_index(node)?;
+    let join = cluster.node(i)?.join;
+    cluster.start_node(i, join).await?;
+    let mut boot = crate::cluster::BootFaults {
+        nemesis: &mut ctx.nemesis,
+        pending: std::mem::take(&mut ctx.boot_faults),
+        applied: vec![],
+    };
+    boot.apply_ready(cluster, node).await?;
+    let (pending, applied) = (boot.pending, boot.applied);
+    ctx.boot_faults = pending;
+    let note: String = applied.iter().map(|a| format!("{a}; ")).collect();
+    refresh(ctx, cluster);
+    let voter = cluster.wait_voter(i, join.is_none(), timeout).await;
+    let seen = members_line(cluster).await;
+    Ok(match voter {
+        Ok(()) => format!("{node} started; {note}read back: a voter; {seen}"),
+        Err(e) => format!("{node} started; {note}read back: not a voter: {e}; {seen}"),
+    })
+}
+
+/// `scale_out`: a new node with fresh data, and whether it became a voter.
+async fn scale_out(ctx: &mut Ctx<'_>, cluster: &mut Cluster, timeout: Duration) -> Result<String> {
+    let i = cluster.add_node().await?;
+    let join = cluster.node(i)?.join;
+    cluster.start_node(i, join).await?;
+    refresh(ctx, cluster);
+    let joined = cluster.wait_voter(i, join.is_none(), timeout).await;
+    let seen = members_line(cluster).await;
+    Ok(match joined {
+        Ok(()) => format!("n{i} added with fresh data; read back: a voter; {seen}"),
+        Err(e) => format!("n{i} added with fresh data; read back: not a voter: {e}; {seen}"),
+    })
+}
+
+/// `replace`: a new node with empty data under the old name (back into the workload's
+/// rotation) or at the old address.
+async fn replace(
+    ctx: &mut Ctx<'_>,
+    cluster: &mut Cluster,
+    node: &str,
+    keep: super::suite::Keep,
+) -> Result<String> {
+    let i = node_index(node)?;
+    if let Some(w) = ctx.workload.as_mut() {
+        w.drain(cluster, node, true);
+    }
+    let d = if keep == super::suite::Keep::Name {
+        let d = cluster
+            .replace_same_name(i, Duration::from_secs(60))
+            .await?;
+        if let Some(w) = ctx.workload.as_mut() {
+            w.drain(cluster, node, false);
+        }
+        d
+    } else {
+        cluster
+            .replace_same_address(i, Duration::from_secs(60))
+            .await?
+            .1
+    };
+    refresh(ctx, cluster);
+    Ok(format!("{d}; {}", members_line(cluster).await))
+}
+
+/// `admin`: call the operation and hold its answer to the step's expectation.
+async fn admin(
+    cluster: &mut Cluster,
+    op: &str,
+    node: Option<&str>,
+    expect: AdminExpect,
+) -> Result<String> {
+    let i = node.map(node_index).transpose()?;
+    let answer = cluster.admin(op, i).await?;
+    let met = match expect {
+        AdminExpect::Success => answer.ok(),
+        AdminExpect::Failure => !answer.ok(),
+        AdminExpect::Any => true,
+    };
+    if met {
+        return Ok(format!("{answer} (expected {expect:?})"));
+    }
+    Err(Error::Protocol {
+        node: node.unwrap_or("cluster").to_string(),
+        what: format!("admin {op} (expected {expect:?})"),
+        detail: answer.to_string(),
+    })
 }
 
 fn node_index(name: &str) -> Result<usize> {
     Targets::node_index(name).map_err(Error::Config)
 }
 
-/// Each running node's view of its first group's members, for a step's record.
+/// Each running node's view of the leader group's members, for a step's record.
 async fn members_line(cluster: &mut Cluster) -> String {
     let obs = cluster.observe().await;
+    let group = cluster.leader_group();
     let views: Vec<String> = obs
         .nodes
         .iter()
         .filter(|n| n.reachable())
         .filter_map(|n| {
-            let g = n.groups.first()?;
+            let g = n.group(&group)?;
             Some(format!(
                 "{} {:?} members [{}]",
                 n.node,
@@ -501,7 +454,9 @@ async fn start_experiment(
         ..
     } = step
     else {
-        return Err(Error::Config("start_experiment: not a start step".into()));
+        return Err(Error::Internal(
+            "start_experiment called with a step that is not start".into(),
+        ));
     };
     let n = cluster.nodes().len();
     let subset: Vec<usize> = match nodes {
@@ -541,14 +496,9 @@ async fn start_experiment(
         format!("; {}", applied.join("; "))
     };
     let names: Vec<String> = seq.iter().map(|i| format!("n{i}")).collect();
-    ctx.record.checkpoints.push(Checkpoint {
-        name: "bring-up".into(),
-        at_ms: 0,
-        time_to_leader_ms: r.as_ref().ok().map(|rep| rep.elapsed.as_millis() as u64),
-        deadline_ms: timeout.as_millis() as u64,
-        reason: r.as_ref().err().map(|e| e.to_string()),
-        expect_leader: !*may_fail,
-    });
+    ctx.record
+        .checkpoints
+        .push(bring_up_checkpoint(&r, timeout, !*may_fail));
     let seen = members_line(cluster).await;
     match r {
         Ok(rep) => Ok(format!(

@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
-use super::history::{FinalRead, History, OpKind, Outcome};
 use super::probe::{Request, send};
 use super::runner::endpoints;
 use crate::cluster::Cluster;
 use crate::poll::Poll;
+use crate::record::{FinalRead, History, OpKind, Outcome};
 
 /// Interval between rounds of [`final_reads`].
 const FINAL_READ_EVERY: Duration = Duration::from_millis(500);

@@ -16,8 +16,8 @@ mod runner;
 #[cfg(feature = "grpc-probe")]
 mod sdk;
 
+pub use crate::record::{FinalRead, History, Op, OpKind, Outcome};
 pub use final_reads::final_reads;
-pub use history::{FinalRead, History, Op, OpKind, Outcome};
 pub use probe::{GROUP, KeySpace, Request, SERVICE, Writer, classify, next_request, send};
 pub use runner::{Endpoint, Workload, WorkloadSpec, endpoints};
 #[cfg(feature = "grpc-probe")]

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::history::{Op, OpKind, Outcome};
 use crate::flavor::ApiPaths;
+use crate::record::{Op, OpKind, Outcome};
 
 /// Config group used by probes.
 pub const GROUP: &str = "NACOS_CHAOS";
@@ -134,41 +134,7 @@ pub async fn send(
     timeout: Duration,
 ) -> Op {
     let start_ms = epoch.elapsed().as_millis() as u64;
-    let value = req.value.clone().unwrap_or_default();
-    let builder = match req.kind {
-        OpKind::PublishConfig => http.post(format!("{base}{}", api.config)).form(&[
-            ("dataId", req.key.as_str()),
-            ("group", GROUP),
-            ("content", value.as_str()),
-        ]),
-        OpKind::GetConfig => http
-            .get(format!("{base}{}", api.config))
-            .query(&[("dataId", req.key.as_str()), ("group", GROUP)]),
-        OpKind::RegisterPersistent | OpKind::RegisterEphemeral | OpKind::Deregister => {
-            let (ip, port) = value.split_once(':').unwrap_or((value.as_str(), "0"));
-            let ephemeral = if req.kind == OpKind::RegisterEphemeral {
-                "true"
-            } else {
-                "false"
-            };
-            let params = [
-                ("serviceName", req.key.as_str()),
-                ("ip", ip),
-                ("port", port),
-                ("ephemeral", ephemeral),
-            ];
-            let url = format!("{base}{}", api.instance);
-            if req.kind == OpKind::Deregister {
-                http.delete(url).query(&params)
-            } else {
-                http.post(url).query(&params)
-            }
-        }
-        OpKind::ListInstances => http
-            .get(format!("{base}{}", api.instance_list))
-            // r-nacos defaults healthyOnly to true; probes must see unhealthy instances too.
-            .query(&[("serviceName", req.key.as_str()), ("healthyOnly", "false")]),
-    };
+    let builder = request(http, base, api, req);
     let result = tokio::time::timeout(timeout, async {
         let r = builder.timeout(timeout).send().await?;
         let status = r.status().as_u16();
@@ -207,6 +173,50 @@ pub async fn send(
         status,
         error,
         read,
+    }
+}
+
+/// The HTTP request for one operation, over the flavor's API paths.
+fn request(
+    http: &reqwest::Client,
+    base: &str,
+    api: &ApiPaths,
+    req: &Request,
+) -> reqwest::RequestBuilder {
+    let value = req.value.clone().unwrap_or_default();
+    match req.kind {
+        OpKind::PublishConfig => http.post(format!("{base}{}", api.config)).form(&[
+            ("dataId", req.key.as_str()),
+            ("group", GROUP),
+            ("content", value.as_str()),
+        ]),
+        OpKind::GetConfig => http
+            .get(format!("{base}{}", api.config))
+            .query(&[("dataId", req.key.as_str()), ("group", GROUP)]),
+        OpKind::RegisterPersistent | OpKind::RegisterEphemeral | OpKind::Deregister => {
+            let (ip, port) = value.split_once(':').unwrap_or((value.as_str(), "0"));
+            let ephemeral = if req.kind == OpKind::RegisterEphemeral {
+                "true"
+            } else {
+                "false"
+            };
+            let params = [
+                ("serviceName", req.key.as_str()),
+                ("ip", ip),
+                ("port", port),
+                ("ephemeral", ephemeral),
+            ];
+            let url = format!("{base}{}", api.instance);
+            if req.kind == OpKind::Deregister {
+                http.delete(url).query(&params)
+            } else {
+                http.post(url).query(&params)
+            }
+        }
+        OpKind::ListInstances => http
+            .get(format!("{base}{}", api.instance_list))
+            // r-nacos defaults healthyOnly to true; probes must see unhealthy instances too.
+            .query(&[("serviceName", req.key.as_str()), ("healthyOnly", "false")]),
     }
 }
 

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::history::{History, Op, OpKind};
 use super::probe::{KeySpace, SERVICE, Writer, next_request, send};
 use crate::cluster::{Cluster, NodeState};
 use crate::flavor::ApiPaths;
+use crate::record::{History, Op, OpKind};
 
 /// The HTTP probe's key space (the SDK probe has its own).
 const HTTP_KEYS: KeySpace<'static> = KeySpace {

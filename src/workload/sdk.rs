@@ -31,9 +31,9 @@ use nacos_sdk::api::naming::{NamingService, NamingServiceBuilder, ServiceInstanc
 use nacos_sdk::api::props::ClientProps;
 use tokio::sync::watch;
 
-use super::history::{History, Op, OpKind, Outcome};
 use super::probe::{GROUP, KeySpace, Request, SERVICE, Writer, next_request};
 use super::runner::Endpoint;
+use crate::record::{History, Op, OpKind, Outcome};
 
 /// The `client` field of every operation this probe records.
 ///

@@ -19,8 +19,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cluster::observe::NodeObservation;
 use crate::flavor::Role;
+use crate::record::NodeObservation;
 
 type Key = (String, String, Option<u64>);
 
@@ -125,7 +125,7 @@ mod tests {
     fn leaders(nodes: &[NodeObservation]) -> Vec<Option<String>> {
         nodes
             .iter()
-            .map(|n| n.groups.first().and_then(|g| g.leader.clone()))
+            .map(|n| n.group("g").and_then(|g| g.leader.clone()))
             .collect()
     }
 

@@ -241,7 +241,7 @@ impl Flavor for Official {
     }
 
     /// [`confirm_leaders`]: a leader stands only with live evidence across nodes.
-    fn confirm_leaders(&self, nodes: &mut [crate::cluster::observe::NodeObservation]) {
+    fn confirm_leaders(&self, nodes: &mut [crate::record::NodeObservation]) {
         live::confirm_leaders(nodes);
     }
 
