@@ -370,8 +370,9 @@ mod tests {
     async fn a_refused_suite_ends_in_prepare_with_its_record_written() {
         let suite = Suite::parse(
             "refused.toml",
-            "name = \"refused\"\n[cluster]\nflavor = \"rnacos\"\n[[cluster.node]]\nname = \"n2\"\n\
-             [versions]\nfrom = [\"0.8.8\"]\n[[steps]]\naction = \"start\"\n",
+            "name = \"refused\"\n[cluster]\nflavor = \"rnacos\"\n\
+             [versions]\nfrom = [\"0.8.8\"]\n[[steps]]\naction = \"start\"\n\
+             [[steps]]\naction = \"admin\"\nop = \"join_node\"\nnode = \"n2\"\n",
         )
         .unwrap();
         let results = tempfile::tempdir().unwrap();
@@ -383,7 +384,7 @@ mod tests {
         let record = Harness::new(&suite).options(opts).run().await;
         let error = record.error.as_deref().unwrap_or_default();
         assert!(
-            error.starts_with("not implemented yet for rnacos: per-node identity"),
+            error.starts_with("not implemented yet for rnacos: step 2: admin op join_node"),
             "{error}"
         );
         assert!(error.contains("fix: "), "{error}");
