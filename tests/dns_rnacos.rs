@@ -133,14 +133,16 @@ async fn a_stale_name_resolves_to_an_unused_address_until_healed() {
     c.teardown().await.expect("teardown");
 }
 
-/// The shipped dns suites: the fault bites across a restart of the named node and provably
+/// The shipped dns suites: each fault bites across a restart of the named node and provably
 /// does not while connections stay open; the fault's read-back is in the step record.
 #[tokio::test]
 async fn shipped_dns_suites_bite_across_a_restart_and_not_without() {
     use nacos_chaos::scenario::{RunOptions, Suite, run};
-    for file in [
-        "rnacos-dns-unresolvable-control.toml",
-        "rnacos-dns-unresolvable-restart.toml",
+    for (file, read_back) in [
+        ("rnacos-dns-unresolvable-control.toml", "n1: fails n3"),
+        ("rnacos-dns-unresolvable-restart.toml", "n1: fails n3"),
+        ("rnacos-dns-stale-control.toml", ".243) "),
+        ("rnacos-dns-stale-restart.toml", ".243) "),
     ] {
         if common::engine_or_skip(file).await.is_none() {
             return;
@@ -159,8 +161,8 @@ async fn shipped_dns_suites_bite_across_a_restart_and_not_without() {
             .find(|w| w.kind == "dns")
             .expect("dns window");
         assert!(
-            w.proof.iter().any(|l| l.contains("fails n3")),
-            "{:?}",
+            w.proof.iter().any(|l| l.contains(read_back)),
+            "{file}: {:?}",
             w.proof
         );
         assert!(r.as_expected(), "{file}: {:?}", r.unmet_expectations());

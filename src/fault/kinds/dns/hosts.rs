@@ -5,8 +5,9 @@
 //! be rewritten in place (same inode). A tools helper in the peer's network namespace
 //! shares that very file, so it appends `<address> <name> # nchaos-dns` and reads it back
 //! by resolving; the images consult files before DNS (`/etc/nsswitch.conf`: `hosts: files
-//! dns`, as in Debian-based production images and the r-nacos image recipe). Docker writes
-//! the file anew when the peer's container is (re)started, which heals it for that peer.
+//! dns`, as in Debian-based production images and the r-nacos image recipe). Docker builds
+//! the file anew when the peer's container starts (not exercised here), which would end the
+//! fault for that peer; the heal's read-back holds either way.
 
 use std::net::Ipv4Addr;
 
@@ -28,7 +29,7 @@ const STALE_BASE: u8 = 240;
 pub(super) const RESTORE: &str = "kept=$(grep -v '# nchaos-dns$' /etc/hosts || true); \
      printf '%s\\n' \"$kept\" > /etc/hosts;";
 
-/// The address each named node's name goes stale to: the address it had before an IP
+/// The address each named node's name goes stale to: its original address after an IP
 /// change, else an address in the run's subnet that no node has.
 pub(super) fn stale_addresses(
     cluster: &Cluster,

@@ -7,15 +7,15 @@
 //! gives a `container:` network mode the networked container's files), so resolving from
 //! the helper is resolving as the peer does, and the read-back of every mode is exactly that:
 //!
-//! - `unresolvable` ([`refuse`]): an iptables chain `NCHAOS_DNS` rejects UDP queries to
+//! - `unresolvable` (`refuse.rs`): an iptables chain `NCHAOS_DNS` rejects UDP queries to
 //!   Docker's embedded DNS (127.0.0.11) whose name starts with the node's label
 //!   (`-m string`, matched after the embedded DNS's own DNAT, so on the destination address,
 //!   not port 53). Healed by flushing the chain.
-//! - `slow` ([`refuse`]): the same match steers those queries into an NFQUEUE where the
+//! - `slow` (`refuse.rs`): the same match steers those queries into an NFQUEUE where the
 //!   project's `nchaos-netem` releases them after `delay_ms`; nothing else is queued. Read
 //!   back by timing the name against a name the fault leaves alone. Healed by removing the
 //!   helper and flushing the chain.
-//! - `stale` ([`hosts`]): a line `<stale address> <name>` appended to the peer's
+//! - `stale` (`hosts.rs`): a line `<stale address> <name>` appended to the peer's
 //!   `/etc/hosts` (in place: Docker bind-mounts the file, so it cannot be replaced), which
 //!   the images' `/etc/nsswitch.conf` (`hosts: files dns`) consults before DNS. Healed by
 //!   removing the harness's lines.
