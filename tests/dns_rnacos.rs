@@ -133,8 +133,9 @@ async fn a_stale_name_resolves_to_an_unused_address_until_healed() {
     c.teardown().await.expect("teardown");
 }
 
-/// The shipped dns suites: each fault bites across a restart of the named node and provably
-/// does not while connections stay open; the fault's read-back is in the step record.
+/// The shipped dns suites: an unresolvable or stale name bites across a restart of the named
+/// node and provably does not while connections stay open; a slow name only delays the
+/// redial; each fault's read-back is in the step record.
 #[tokio::test]
 async fn shipped_dns_suites_bite_across_a_restart_and_not_without() {
     use nacos_chaos::scenario::{RunOptions, Suite, run};
@@ -143,6 +144,7 @@ async fn shipped_dns_suites_bite_across_a_restart_and_not_without() {
         ("rnacos-dns-unresolvable-restart.toml", "n1: fails n3"),
         ("rnacos-dns-stale-control.toml", ".243) "),
         ("rnacos-dns-stale-restart.toml", ".243) "),
+        ("rnacos-dns-slow-restart.toml", "n1: resolves n3 in "),
     ] {
         if common::engine_or_skip(file).await.is_none() {
             return;
