@@ -29,8 +29,7 @@ const STALE_BASE: u8 = 240;
 pub(super) const RESTORE: &str = "kept=$(grep -v '# nchaos-dns$' /etc/hosts || true); \
      printf '%s\\n' \"$kept\" > /etc/hosts;";
 
-/// The address each named node's name goes stale to: its original address after an IP
-/// change, else an address in the run's subnet that no node has.
+/// The address each named node's name goes stale to (see [`stale_address`]).
 pub(super) fn stale_addresses(
     cluster: &Cluster,
     names: &[usize],
@@ -41,20 +40,36 @@ pub(super) fn stale_addresses(
         .map(|&n| {
             let node = cluster.node(n)?;
             let unused = cluster.network().ip(STALE_BASE.saturating_add(n as u8));
-            let addr = if node.original.ip != node.identity.ip {
-                node.original.ip
-            } else {
-                unused
-            };
-            if taken.contains(&addr) {
-                return Err(Error::Fault {
+            let addr = stale_address(node.original.ip, node.identity.ip, unused, &taken).map_err(
+                |detail| Error::Fault {
                     fault: "dns".into(),
-                    detail: format!("stale address {addr} for n{n} belongs to a running node"),
-                });
-            }
+                    detail: format!("n{n}: {detail}"),
+                },
+            )?;
             Ok((n, addr))
         })
         .collect()
+}
+
+/// A node's stale address: its original address after an IP change, else `unused`; never
+/// an address a node has now (`taken`).
+fn stale_address(
+    original: Ipv4Addr,
+    current: Ipv4Addr,
+    unused: Ipv4Addr,
+    taken: &[Ipv4Addr],
+) -> std::result::Result<Ipv4Addr, String> {
+    let addr = if original != current {
+        original
+    } else {
+        unused
+    };
+    if taken.contains(&addr) {
+        return Err(format!(
+            "the stale address {addr} belongs to a node now; fix: move that node off it or drop the fault"
+        ));
+    }
+    Ok(addr)
 }
 
 /// The line mapping `host` to `addr`, marked as the harness's.
@@ -135,6 +150,19 @@ mod tests {
         assert_eq!(e, "10.231.7.243 n3 # nchaos-dns");
         assert!(RESTORE.contains("grep -v '# nchaos-dns$'"));
         assert!(e.ends_with(MARK));
+    }
+
+    #[test]
+    fn a_stale_address_is_one_no_node_has() {
+        let ip = |h| Ipv4Addr::new(10, 231, 7, h);
+        let taken = [ip(11), ip(12), ip(33)];
+        // Never moved: an unused address of the run's subnet.
+        assert_eq!(stale_address(ip(13), ip(13), ip(243), &taken), Ok(ip(243)));
+        // Moved by an ip_change: the address it had first.
+        assert_eq!(stale_address(ip(13), ip(33), ip(243), &taken), Ok(ip(13)));
+        // Known-bad: an address a node has now is not stale.
+        let err = stale_address(ip(13), ip(13), ip(12), &taken).unwrap_err();
+        assert!(err.contains("10.231.7.12 belongs to a node now"), "{err}");
     }
 
     #[test]
