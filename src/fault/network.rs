@@ -104,6 +104,22 @@ pub(super) async fn run(
     Ok(out.output)
 }
 
+/// Start a long-running helper in `node`'s namespace (e.g. an `nchaos-netem` queue);
+/// returns its container id. The caller reads it back and removes it when healing.
+pub(super) async fn spawn(
+    cluster: &Cluster,
+    node: usize,
+    name: &str,
+    script: String,
+    opts: &NetOptions,
+) -> Result<String> {
+    let image = crate::image::ensure_tools(cluster.engine()).await?;
+    let req = helper_req(cluster, image, node, name, script, opts)?;
+    let id = cluster.engine().create_container(&req).await?;
+    cluster.engine().start(&id).await?;
+    Ok(id)
+}
+
 fn ips(cluster: &Cluster, nodes: &[usize]) -> Result<Vec<String>> {
     nodes
         .iter()

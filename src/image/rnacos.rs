@@ -32,7 +32,7 @@ fn check_version(version: &str) -> Result<&str> {
 }
 
 /// Bump when the image recipe changes; older local images are rebuilt from the cached binary.
-const RECIPE: &str = "2";
+const RECIPE: &str = "3";
 /// Where libfaketime lives (host and image); present in the image when the host has it.
 pub const FAKETIME_LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
@@ -212,6 +212,8 @@ pub async fn ensure_rnacos_with(
                 fix: "reinstall libfaketime or remove it from the host".into(),
             })?;
     }
+    // Names resolve from /etc/hosts before DNS, as in Debian-based production images.
+    fs.add_text("/etc/nsswitch.conf", super::rootfs::NSSWITCH);
     let recipe = recipe(profile);
     let dockerfile = format!(
         "FROM scratch\nCOPY rootfs/ /\n\

@@ -7,12 +7,19 @@ use std::process::Command;
 
 use crate::error::{Error, Result};
 
+/// `/etc/nsswitch.conf` for the images: hosts from `/etc/hosts` first, then DNS, as
+/// Debian-based production images have it. Without the file glibc asks DNS first and only
+/// falls back to `/etc/hosts` when DNS is unavailable, so a hosts entry would be ignored
+/// (the `dns` fault's `stale` mode writes one).
+pub const NSSWITCH: &str = "hosts: files dns\n";
+
 /// A rootfs being assembled: (path in image, source file on host) pairs.
 #[derive(Debug, Default, Clone)]
 pub struct Rootfs {
     files: BTreeSet<(PathBuf, PathBuf)>,
     dirs: BTreeSet<(PathBuf, PathBuf)>,
     symlinks: BTreeSet<(PathBuf, PathBuf)>,
+    texts: BTreeSet<(PathBuf, String)>,
 }
 
 /// Shared libraries a dynamically linked binary needs, as absolute host paths, from `ldd`.
@@ -96,6 +103,12 @@ impl Rootfs {
             .insert((PathBuf::from(link), PathBuf::from(target)));
     }
 
+    /// Add a small text file (e.g. [`NSSWITCH`]) at `target` inside the image.
+    pub fn add_text(&mut self, target: &str, content: &str) {
+        self.texts
+            .insert((PathBuf::from(target), content.to_string()));
+    }
+
     /// Tar the rootfs under `rootfs/` together with a Dockerfile, as a build context.
     pub fn build_context(&self, dockerfile: &str) -> Result<Vec<u8>> {
         let mut b = tar::Builder::new(Vec::new());
@@ -116,6 +129,15 @@ impl Rootfs {
             let name = Path::new("rootfs").join(target.strip_prefix("/").unwrap_or(target));
             b.append_dir_all(&name, host)
                 .map_err(|e| Error::io("tar", host, e))?;
+        }
+        for (target, text) in &self.texts {
+            let name = Path::new("rootfs").join(target.strip_prefix("/").unwrap_or(target));
+            let mut h = tar::Header::new_gnu();
+            h.set_size(text.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, &name, text.as_bytes())
+                .map_err(|e| Error::io("tar", &name, e))?;
         }
         for (link, target) in &self.symlinks {
             let name = Path::new("rootfs").join(link.strip_prefix("/").unwrap_or(link));

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 pub const TOOLS_REPO: &str = "nacos-chaos/tools";
 
 /// Bump when the recipe below changes.
-const RECIPE: &str = "tools-recipe-6";
+const RECIPE: &str = "tools-recipe-7";
 
 const COREUTILS: &[&str] = &[
     "cat",
@@ -131,6 +131,9 @@ pub async fn ensure_tools(engine: &Engine) -> Result<String> {
         "/usr/lib/x86_64-linux-gnu/tc",
         "/usr/lib/x86_64-linux-gnu/tc",
     );
+    // Resolve as the nodes do (files before DNS): a dns fault's read-back resolves from a
+    // helper sharing the node's /etc/hosts and /etc/resolv.conf.
+    fs.add_text("/etc/nsswitch.conf", super::rootfs::NSSWITCH);
     let dockerfile = "FROM scratch\nCOPY rootfs/ /\n\
         ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/bin LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu\n\
         LABEL io.nacos-chaos.image=tools\nCMD [\"/bin/sh\"]\n";

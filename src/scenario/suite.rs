@@ -993,12 +993,6 @@ impl Suite {
         for (i, s) in self.steps.iter().enumerate() {
             let n = i + 1;
             match s.get_ref() {
-                Step::Fault {
-                    fault: Fault::Dns(d),
-                    ..
-                } if d.mode != crate::fault::DnsMode::Unresolvable => {
-                    return Some(format!("step {n}: the dns fault with mode = {:?}", d.mode));
-                }
                 Step::Fault { .. }
                     if flavor == FlavorKind::Official
                         && !self.steps[..i]
