@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::cluster::Cluster;
 use crate::error::{Error, Result};
-use crate::flavor::Role;
 
 /// Fault targets. In suites: `"all"`, `"leader"`, `"followers"`, `"one_follower"`,
 /// `"majority"`, `"minority"`, `"n2"`, or a list `["n1", "n3"]`.
@@ -143,9 +142,8 @@ impl Targets {
 
 async fn leader_of(cluster: &mut Cluster) -> Result<usize> {
     let obs = cluster.observe().await;
-    obs.nodes
-        .iter()
-        .find(|o| o.groups.first().is_some_and(|g| g.role == Role::Leader))
+    let group = cluster.leader_group();
+    obs.leader_of(&group)
         .and_then(|o| cluster.index_of(&o.node))
         .ok_or_else(|| Error::Fault {
             fault: "targets".into(),
