@@ -173,22 +173,31 @@ async fn clean_full_restart_passes_every_check() {
         );
         return;
     }
-    if stale_live_membership(&r) {
-        return;
-    }
+    // Findings this control can hit on r-nacos 0.8.8 (README), each accepted only with its
+    // own signature; every check they do not explain must pass.
+    let stale = stale_live_membership(&r);
+    let lost = follower_missed_writes_acknowledged_before_the_stop(&r);
     for v in &r.verdicts {
-        assert_eq!(v.status, Status::Pass, "{}: {}", v.check, v.summary);
+        let explained = match v.check.as_str() {
+            "membership" => stale,
+            "durability" => lost.is_some(),
+            "convergence" => convergence_explained(&v.summary, stale, lost),
+            _ => false,
+        };
+        if !explained {
+            assert_eq!(v.status, Status::Pass, "{}: {}", v.check, v.summary);
+        }
     }
     assert_eq!(pf.detail.matches(": Ok").count(), 3, "{}", pf.detail);
 }
 
 /// r-nacos finding (README: "a whole-cluster restart can leave a node with a stale live
-/// membership"; seen under load — in CI, and at `bench throughput --jobs 4`): every node
-/// would boot with the whole membership, yet one node's live membership is a strict subset
-/// (`[1]`) after the restart. Accepted only with that signature: every boot membership
-/// whole; the membership check failing on live members that miss configured ones and
-/// nothing else; convergence naming the membership difference; leader, availability,
-/// durability and signatures passing. Prints the evidence.
+/// membership"; in CI under load, at `bench throughput --jobs 4`, and 1 in 8 of
+/// `bench verdicts` restart-control runs with either build profile): every node would boot
+/// with the whole membership, yet one node's live membership is a strict subset (`[1]`)
+/// after the restart. True only with that signature: the membership check failing on
+/// members missing from the configured set, every boot membership whole. Prints the
+/// evidence.
 fn stale_live_membership(r: &RunRecord) -> bool {
     let membership = r.verdicts.iter().find(|v| v.check == "membership");
     let Some(m) = membership.filter(|m| m.status == Status::Fail) else {
@@ -207,24 +216,79 @@ fn stale_live_membership(r: &RunRecord) -> bool {
         "{}",
         m.summary
     );
-    for check in ["leader", "availability", "durability", "signatures"] {
-        assert_eq!(status(r, check), Status::Pass, "{check}");
-    }
-    let conv = r
-        .verdicts
-        .iter()
-        .find(|v| v.check == "convergence")
-        .unwrap();
-    assert!(
-        conv.summary.contains("membership differs"),
-        "{}",
-        conv.summary
-    );
     eprintln!(
         "r-nacos finding reproduced: stale live membership after a clean restart: {}",
         m.summary
     );
     true
+}
+
+/// r-nacos finding ("divergent follower values", README): a config write acknowledged in
+/// the last second before the whole-cluster restart is missing on exactly one node after
+/// it, present on the others (1 in 8 `bench verdicts` restart-control runs, either build
+/// profile). Returns how many keys were lost, only when every lost write has that
+/// signature: acknowledged within 1 s before the restart began, missing on one node. Prints
+/// the evidence.
+fn follower_missed_writes_acknowledged_before_the_stop(r: &RunRecord) -> Option<usize> {
+    let d = r.verdicts.iter().find(|v| v.check == "durability")?;
+    if d.status != Status::Fail {
+        return None;
+    }
+    let restart = r
+        .steps
+        .iter()
+        .find(|s| s.name.starts_with("fault restart"))
+        .expect("the restart step");
+    let lost: Vec<_> = d
+        .evidence
+        .iter()
+        .filter(|e| e.text.starts_with("LOST"))
+        .collect();
+    assert!(
+        !lost.is_empty(),
+        "durability failed without a LOST line: {d:?}"
+    );
+    for e in &lost {
+        let at = e.at_ms.unwrap_or(0);
+        assert!(
+            e.text.starts_with("LOST config")
+                && at <= restart.start_ms
+                && restart.start_ms - at <= 1_000
+                && e.node.is_some(),
+            "lost write outside the named finding (config, acknowledged within 1 s before the \
+             restart at {} ms, missing on one node): {}",
+            restart.start_ms,
+            e.text
+        );
+    }
+    eprintln!(
+        "r-nacos finding reproduced: a follower lacks writes acknowledged just before the \
+         restart: {}",
+        lost.iter()
+            .map(|e| e.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    Some(lost.len())
+}
+
+/// A convergence failure the findings above explain: the membership difference of a stale
+/// live membership, and content differing on no more keys than were lost.
+fn convergence_explained(summary: &str, stale: bool, lost: Option<usize>) -> bool {
+    summary.split("; ").all(|part| {
+        if part.starts_with("membership differs") {
+            stale
+        } else if let Some(rest) = part.strip_prefix("content differs on ") {
+            let keys: usize = rest
+                .split(' ')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(usize::MAX);
+            lost.is_some_and(|l| keys <= l)
+        } else {
+            false
+        }
+    })
 }
 
 #[rstest]
