@@ -16,9 +16,9 @@ use crate::workload::WorkloadSpec;
 ///
 /// ```
 /// use std::time::Duration;
-/// use nacos_chaos::fault::{Fault, Partition, Targets};
+/// use nacos_chaos::fault::{Fault, Targets};
 /// use nacos_chaos::scenario::{Step, Suite};
-/// let isolate = Fault::Partition { partition: Partition::Isolate(Targets::Leader) };
+/// let isolate = Fault::isolate(Targets::Leader);
 /// let suite = Suite::rnacos("isolate-leader", "0.8.8")
 ///     .steps([Step::start(), Step::workload(true), Step::fault(isolate, Duration::from_secs(20))])
 ///     .build()
