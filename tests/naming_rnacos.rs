@@ -35,13 +35,7 @@ fn join_line(dir: &std::path::Path, n: &str) -> String {
         .unwrap_or_else(|| panic!("{n} logged no join line"))
 }
 
-fn status(r: &RunRecord, check: &str) -> Status {
-    r.verdicts
-        .iter()
-        .find(|v| v.check == check)
-        .map(|v| v.status)
-        .unwrap_or_else(|| panic!("no {check} verdict"))
-}
+use common::status;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn agreeing_mixed_forms_form_a_cluster() {

@@ -111,14 +111,8 @@ async fn rehearsing_a_whole_cluster_address_change_on_a_real_backup() {
         .iter()
         .map(|n| format!("{}:8848", n.identity.ip))
         .collect();
-    let moves: Vec<String> = c
-        .nodes()
-        .iter()
-        .map(|n| {
-            let o = n.identity.ip.octets();
-            format!("{}={}.{}.{}.{}", n.identity.ip, o[0], o[1], o[2], o[3] + 20)
-        })
-        .collect();
+    let ips: Vec<_> = c.nodes().iter().map(|n| n.identity.ip).collect();
+    let moves = nacos_chaos::rehearse::addresses::moved_up(&ips, 20);
     c.teardown().await.unwrap();
     // NACOS_CHAOS_REHEARSE_KEEP=DIR keeps a copy of the backup and its members (to try the
     // CLI on a real backup by hand).

@@ -10,13 +10,7 @@ use nacos_chaos::report::RunRecord;
 use nacos_chaos::scenario::{RunOptions, Suite, run};
 use rstest::rstest;
 
-fn status(r: &RunRecord, check: &str) -> Status {
-    r.verdicts
-        .iter()
-        .find(|v| v.check == check)
-        .map(|v| v.status)
-        .unwrap_or_else(|| panic!("no {check} verdict"))
-}
+use common::status;
 
 async fn run_suite(file: &str, to: Option<String>) -> Option<(RunRecord, std::path::PathBuf)> {
     common::engine_or_skip(file).await?;

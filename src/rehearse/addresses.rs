@@ -78,6 +78,26 @@ pub struct AddressMap {
     pub nodes: Vec<NodeAddresses>,
 }
 
+/// `old=new` pairs moving every address up by `by` in its last octet, the form
+/// `--new-addresses` and [`Change::parse_new_addresses`] take.
+///
+/// ```
+/// use std::net::Ipv4Addr;
+/// let moves = nacos_chaos::rehearse::addresses::moved_up(&[Ipv4Addr::new(10, 0, 0, 11)], 20);
+/// assert_eq!(moves, vec!["10.0.0.11=10.0.0.31"]);
+/// ```
+pub fn moved_up(ips: &[Ipv4Addr], by: u8) -> Vec<String> {
+    ips.iter()
+        .map(|ip| {
+            let o = ip.octets();
+            format!(
+                "{ip}={}",
+                Ipv4Addr::new(o[0], o[1], o[2], o[3].wrapping_add(by))
+            )
+        })
+        .collect()
+}
+
 /// The `10.231.x` subnet octet to ask for: the one every production address lies in, if any.
 pub fn preferred_octet(members: &[Member]) -> Option<u8> {
     let ips: Vec<Ipv4Addr> = members

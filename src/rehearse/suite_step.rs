@@ -120,15 +120,8 @@ impl RehearseStep {
             PlannedChange::SameAddresses => Change::SameAddresses,
             PlannedChange::Hostnames => Change::Hostnames,
             PlannedChange::NewAddresses => {
-                let pairs: Vec<String> = c
-                    .nodes()
-                    .iter()
-                    .map(|n| {
-                        let o = n.identity.ip.octets();
-                        format!("{}={}.{}.{}.{}", n.identity.ip, o[0], o[1], o[2], o[3] + 20)
-                    })
-                    .collect();
-                Change::parse_new_addresses(&pairs.join(","))?
+                let ips: Vec<_> = c.nodes().iter().map(|n| n.identity.ip).collect();
+                Change::parse_new_addresses(&super::addresses::moved_up(&ips, 20).join(","))?
             }
         })
     }

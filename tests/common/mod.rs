@@ -58,3 +58,9 @@ pub async fn restart_all(c: &mut Cluster) {
         .await
         .expect("whole-cluster restart");
 }
+
+/// The status of `check` in a run; panics naming the check when the run has no such verdict.
+pub fn status(r: &nacos_chaos::report::RunRecord, check: &str) -> nacos_chaos::check::Status {
+    r.status_of(check)
+        .unwrap_or_else(|| panic!("no {check} verdict"))
+}
